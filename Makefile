@@ -1,0 +1,19 @@
+# exemplarlink: build, test and demo targets. Tools are installed into ./bin
+# so a fresh machine needs only Go.
+
+GO      ?= go
+GOFMT   ?= gofmt
+
+.PHONY: test lint unit
+test: lint unit
+
+lint:
+	@unformatted="$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@# The collector release is pinned (see go.mod); fail if anything moved it.
+	@if grep -E 'go\.opentelemetry\.io/collector/[a-z/]+ v(1\.(69|[7-9][0-9])|0\.(16[3-9]|1[7-9][0-9]))\.' go.mod; then \
+		echo "go.mod: collector modules must stay at v0.162.0 / v1.68.0"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 ./...

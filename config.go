@@ -1,0 +1,119 @@
+package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkprocessor"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// TraceOnlyMode says where a trace ID goes when an exemplar has no span ID.
+type TraceOnlyMode string
+
+const (
+	// TraceOnlyLabel keeps the trace ID in a "trace_id" label (32 lower-case
+	// hex digits) and leaves the TraceID field empty. Exporters that link
+	// only exemplars with both IDs (googlemanagedprometheus) then keep it as
+	// a label instead of dropping it, and exporters that turn the TraceID
+	// field into a trace_id label (prometheus, prometheusremotewrite) do not
+	// write that label twice.
+	TraceOnlyLabel TraceOnlyMode = "label"
+	// TraceOnlyField puts the trace ID in the exemplar's TraceID field, as
+	// OTLP defines it. googlemanagedprometheus drops it there.
+	TraceOnlyField TraceOnlyMode = "field"
+)
+
+// Defaults, used by createDefaultConfig and stated in the README.
+const (
+	defaultBuiltinLabelNames    = true
+	defaultPad64BitTraceIDs     = true
+	defaultOverwriteExistingIDs = false
+	defaultTraceOnlyExemplars   = TraceOnlyLabel
+	defaultSummaryInterval      = time.Minute
+)
+
+// Config configures the exemplar_link processor.
+type Config struct {
+	// BuiltinLabelNames recognises the usual spellings of trace and span ID
+	// labels (trace_id, traceID, TraceId, TRACE-ID, trace.id, span_id, ...)
+	// and of trace-context labels (traceparent, uber-trace-id, b3), in any
+	// letter case.
+	BuiltinLabelNames bool `mapstructure:"builtin_label_names"`
+
+	// TraceIDLabels are further label names, matched exactly, whose values
+	// are trace IDs.
+	TraceIDLabels []string `mapstructure:"trace_id_labels"`
+
+	// SpanIDLabels are further label names, matched exactly, whose values
+	// are span IDs.
+	SpanIDLabels []string `mapstructure:"span_id_labels"`
+
+	// TraceContextLabels are further label names, matched exactly, whose
+	// values are whole trace contexts (W3C traceparent, Jaeger
+	// uber-trace-id or B3 single; told apart by the value).
+	TraceContextLabels []string `mapstructure:"trace_context_labels"`
+
+	// Pad64BitTraceIDs accepts 64-bit trace IDs (16 hex digits) and
+	// left-pads them with zeros to 128 bits, as Jaeger and B3 do.
+	Pad64BitTraceIDs bool `mapstructure:"pad_64bit_trace_ids"`
+
+	// OverwriteExistingIDs lets a label replace a TraceID or SpanID the
+	// exemplar already has. Off, such a label is kept and counted as a
+	// conflict.
+	OverwriteExistingIDs bool `mapstructure:"overwrite_existing_ids"`
+
+	// TraceOnlyExemplars says where the trace ID of an exemplar without a
+	// span ID goes: "label" or "field".
+	TraceOnlyExemplars TraceOnlyMode `mapstructure:"trace_only_exemplars"`
+
+	// SummaryInterval is how often, at most, the processor logs a summary
+	// of linked and unlinked exemplars at Info level. 0 turns it off.
+	SummaryInterval time.Duration `mapstructure:"summary_interval"`
+
+	// Prevent unkeyed literal initialization.
+	_ struct{}
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate checks the configuration; its errors name the offending key.
+func (cfg *Config) Validate() error {
+	var errs error
+	seen := make(map[string]string)
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{
+		{"trace_id_labels", cfg.TraceIDLabels},
+		{"span_id_labels", cfg.SpanIDLabels},
+		{"trace_context_labels", cfg.TraceContextLabels},
+	} {
+		for _, name := range list.names {
+			if name == "" {
+				errs = errors.Join(errs, fmt.Errorf("%s: %q is not a label name", list.key, name))
+				continue
+			}
+			switch firstKey, dup := seen[name]; {
+			case dup && firstKey == list.key:
+				errs = errors.Join(errs, fmt.Errorf("%s: %q is listed twice", list.key, name))
+			case dup:
+				errs = errors.Join(errs, fmt.Errorf("%s: %q is also listed in %s", list.key, name, firstKey))
+			default:
+				seen[name] = list.key
+			}
+		}
+	}
+	if !cfg.BuiltinLabelNames && len(cfg.TraceIDLabels) == 0 && len(cfg.TraceContextLabels) == 0 {
+		errs = errors.Join(errs, errors.New("builtin_label_names: is false, so trace_id_labels or trace_context_labels must name at least one label"))
+	}
+	switch cfg.TraceOnlyExemplars {
+	case TraceOnlyLabel, TraceOnlyField:
+	default:
+		errs = errors.Join(errs, fmt.Errorf("trace_only_exemplars: %q is not one of %q, %q", cfg.TraceOnlyExemplars, TraceOnlyLabel, TraceOnlyField))
+	}
+	if cfg.SummaryInterval < 0 {
+		errs = errors.Join(errs, fmt.Errorf("summary_interval: must not be negative, got %s", cfg.SummaryInterval))
+	}
+	return errs
+}

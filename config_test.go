@@ -1,0 +1,114 @@
+package exemplarlinkprocessor
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id           component.ID
+		expected     *Config
+		errorMessage string
+	}{
+		{
+			id:       component.NewID(metadata.Type),
+			expected: defaultConfig(),
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "custom"),
+			expected: &Config{
+				BuiltinLabelNames:    false,
+				TraceIDLabels:        []string{"tid"},
+				SpanIDLabels:         []string{"sid"},
+				TraceContextLabels:   []string{"ctx"},
+				Pad64BitTraceIDs:     false,
+				OverwriteExistingIDs: true,
+				TraceOnlyExemplars:   TraceOnlyField,
+				SummaryInterval:      10 * time.Second,
+			},
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "summary_off"),
+			expected: func() *Config {
+				c := defaultConfig()
+				c.SummaryInterval = 0
+				return c
+			}(),
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "empty_name"),
+			errorMessage: `trace_id_labels: "" is not a label name`,
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "listed_twice"),
+			errorMessage: `span_id_labels: "sid" is listed twice`,
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "listed_for_trace_and_span"),
+			errorMessage: `span_id_labels: "request_ref" is also listed in trace_id_labels`,
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "no_trace_source"),
+			errorMessage: "builtin_label_names: is false, so trace_id_labels or trace_context_labels must name at least one label",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "bad_trace_only_mode"),
+			errorMessage: `trace_only_exemplars: "both" is not one of "label", "field"`,
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "negative_interval"),
+			errorMessage: "summary_interval: must not be negative, got -1s",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			t.Parallel()
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			if tt.errorMessage != "" {
+				assert.EqualError(t, confmap.Validate(cfg), tt.errorMessage)
+				return
+			}
+			assert.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestUnknownConfigKeyIsRejected(t *testing.T) {
+	t.Parallel()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "unknown_key").String())
+	require.NoError(t, err)
+	err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "trace_labels")
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	cfg.TraceIDLabels = []string{"", "x"}
+	cfg.TraceContextLabels = []string{"x"}
+	cfg.TraceOnlyExemplars = "nowhere"
+	assert.EqualError(t, cfg.Validate(), `trace_id_labels: "" is not a label name
+trace_context_labels: "x" is also listed in trace_id_labels
+trace_only_exemplars: "nowhere" is not one of "label", "field"`)
+}

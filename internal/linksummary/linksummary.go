@@ -1,0 +1,202 @@
+// Package linksummary counts what the processor did to exemplars and logs it
+// as one rate-limited summary line, so that linkage can be checked in the
+// collector log at the default level without a line per data point.
+package linksummary
+
+import (
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+)
+
+// Source is where a linked exemplar's trace ID came from.
+type Source uint8
+
+const (
+	SourceIDLabel Source = iota
+	SourceTraceparent
+	SourceUberTraceID
+	SourceB3
+	SourceExemplarFields
+	NumSources
+)
+
+// String returns the telemetry attribute value.
+func (s Source) String() string { return metadata.AttributeSourceValues[s] }
+
+// Reason is why an exemplar that references a trace was left unlinked.
+type Reason uint8
+
+const (
+	ReasonInvalidValue Reason = iota
+	ReasonZeroID
+	ReasonMissingSpanID
+	ReasonMissingTraceID
+	ReasonConflict
+	NumReasons
+)
+
+// String returns the telemetry attribute value.
+func (r Reason) String() string { return metadata.AttributeReasonValues[r] }
+
+// MaxValueLength bounds any label value written to the log; scrape targets
+// control those bytes.
+const MaxValueLength = 64
+
+// Example describes one unlinked exemplar, for the summary line.
+type Example struct {
+	Metric string
+	Reason Reason
+	Label  string
+	Value  string
+}
+
+// Counts is what happened to the exemplars of one batch. The zero value is
+// ready to use; it is filled on the hot path without allocating.
+type Counts struct {
+	Linked     [NumSources]int64
+	Unlinked   [NumReasons]int64
+	Example    Example
+	hasExample bool
+}
+
+// AddLinked counts a linked exemplar.
+func (c *Counts) AddLinked(s Source) { c.Linked[s]++ }
+
+// AddUnlinked counts an unlinked exemplar and keeps the first one as the
+// batch's example. label and value may be empty when no label is at fault.
+func (c *Counts) AddUnlinked(r Reason, metric, label, value string) {
+	c.Unlinked[r]++
+	if !c.hasExample {
+		c.Example = Example{Metric: metric, Reason: r, Label: label, Value: value}
+		c.hasExample = true
+	}
+}
+
+// TotalLinked and TotalUnlinked sum the counts.
+func (c *Counts) TotalLinked() (n int64) {
+	for _, v := range c.Linked {
+		n += v
+	}
+	return n
+}
+
+func (c *Counts) TotalUnlinked() (n int64) {
+	for _, v := range c.Unlinked {
+		n += v
+	}
+	return n
+}
+
+// Logger accumulates batch counts and logs them at most once per interval.
+// It is safe for concurrent use.
+type Logger struct {
+	logger   *zap.Logger
+	interval time.Duration
+	now      func() time.Time
+
+	mu      sync.Mutex
+	pending Counts
+	since   time.Time
+}
+
+// NewLogger returns a Logger; an interval of 0 turns the summary off.
+func NewLogger(logger *zap.Logger, interval time.Duration, now func() time.Time) *Logger {
+	return &Logger{logger: logger, interval: interval, now: now, since: now()}
+}
+
+// Add merges one batch's counts and logs the summary when the interval has
+// passed since the last one.
+func (l *Logger) Add(c *Counts) {
+	if l.interval <= 0 || (c.TotalLinked() == 0 && c.TotalUnlinked() == 0) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, v := range c.Linked {
+		l.pending.Linked[i] += v
+	}
+	for i, v := range c.Unlinked {
+		l.pending.Unlinked[i] += v
+	}
+	if c.hasExample && !l.pending.hasExample {
+		// Copy the short prefix so the summary does not pin a batch, or a
+		// huge label value, in memory until the next line.
+		l.pending.Example = Example{
+			Metric: strings.Clone(Truncate(c.Example.Metric, 2*MaxValueLength)),
+			Reason: c.Example.Reason,
+			Label:  strings.Clone(Truncate(c.Example.Label, MaxValueLength)),
+			Value:  strings.Clone(Truncate(c.Example.Value, MaxValueLength)),
+		}
+		l.pending.hasExample = true
+	}
+	if now := l.now(); now.Sub(l.since) >= l.interval {
+		l.logLocked(now)
+	}
+}
+
+// Flush logs whatever has been counted since the last summary; the
+// processor calls it at shutdown so the last interval is not lost.
+func (l *Logger) Flush() {
+	if l.interval <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending.TotalLinked() == 0 && l.pending.TotalUnlinked() == 0 {
+		return
+	}
+	l.logLocked(l.now())
+}
+
+func (l *Logger) logLocked(now time.Time) {
+	c := &l.pending
+	bySource := make([]zap.Field, 0, NumSources)
+	for s, v := range c.Linked {
+		if v > 0 {
+			bySource = append(bySource, zap.Int64(Source(s).String(), v))
+		}
+	}
+	byReason := make([]zap.Field, 0, NumReasons)
+	for r, v := range c.Unlinked {
+		if v > 0 {
+			byReason = append(byReason, zap.Int64(Reason(r).String(), v))
+		}
+	}
+	fields := []zap.Field{
+		zap.Int64("linked", c.TotalLinked()),
+		zap.Int64("unlinked", c.TotalUnlinked()),
+		zap.Dict("linked_by_source", bySource...),
+		zap.Dict("unlinked_by_reason", byReason...),
+		zap.Duration("interval", now.Sub(l.since)),
+	}
+	if c.hasExample {
+		fields = append(fields,
+			zap.String("example_metric", c.Example.Metric),
+			zap.String("example_reason", c.Example.Reason.String()),
+			zap.String("example_label", c.Example.Label),
+			zap.String("example_value", c.Example.Value),
+		)
+	}
+	l.logger.Info("Exemplar linkage summary", fields...)
+	l.pending = Counts{}
+	l.since = now
+}
+
+// Truncate shortens s to at most n bytes without splitting a UTF-8
+// character, marking the cut with "…".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

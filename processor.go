@@ -1,0 +1,432 @@
+package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkprocessor"
+
+import (
+	"context"
+	"encoding/hex"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
+)
+
+// traceOnlyLabel is where TraceOnlyLabel mode keeps a trace ID: the
+// OpenMetrics and OpenTelemetry name, so every backend reads it the same.
+const traceOnlyLabel = "trace_id"
+
+type exemplarLinkProcessor struct {
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	summary   *linksummary.Logger
+
+	// configuredLabels maps the exact names from the config to their kind;
+	// they take precedence over the built-in spellings.
+	configuredLabels map[string]traceref.LabelKind
+
+	// Attribute sets are built once so recording a batch's counts does not
+	// allocate them again.
+	linkedOptions   [linksummary.NumSources]metric.AddOption
+	unlinkedOptions [linksummary.NumReasons]metric.AddOption
+}
+
+func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*exemplarLinkProcessor, error) {
+	telemetry, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	p := &exemplarLinkProcessor{
+		cfg:              cfg,
+		logger:           set.Logger,
+		telemetry:        telemetry,
+		summary:          linksummary.NewLogger(set.Logger, cfg.SummaryInterval, time.Now),
+		configuredLabels: make(map[string]traceref.LabelKind),
+	}
+	for kind, names := range map[traceref.LabelKind][]string{
+		traceref.TraceIDLabel:      cfg.TraceIDLabels,
+		traceref.SpanIDLabel:       cfg.SpanIDLabels,
+		traceref.TraceContextLabel: cfg.TraceContextLabels,
+	} {
+		for _, name := range names {
+			p.configuredLabels[name] = kind
+		}
+	}
+	for s := range p.linkedOptions {
+		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String(metadata.AttributeSource, linksummary.Source(s).String())))
+	}
+	for r := range p.unlinkedOptions {
+		p.unlinkedOptions[r] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String(metadata.AttributeReason, linksummary.Reason(r).String())))
+	}
+	return p, nil
+}
+
+func (p *exemplarLinkProcessor) start(context.Context, component.Host) error {
+	p.logger.Info("Exemplar link processor started",
+		zap.Bool("builtin_label_names", p.cfg.BuiltinLabelNames),
+		zap.Strings("trace_id_labels", p.cfg.TraceIDLabels),
+		zap.Strings("span_id_labels", p.cfg.SpanIDLabels),
+		zap.Strings("trace_context_labels", p.cfg.TraceContextLabels),
+		zap.Bool("pad_64bit_trace_ids", p.cfg.Pad64BitTraceIDs),
+		zap.Bool("overwrite_existing_ids", p.cfg.OverwriteExistingIDs),
+		zap.String("trace_only_exemplars", string(p.cfg.TraceOnlyExemplars)),
+		zap.Duration("summary_interval", p.cfg.SummaryInterval),
+	)
+	return nil
+}
+
+func (p *exemplarLinkProcessor) shutdown(context.Context) error {
+	p.summary.Flush()
+	p.telemetry.Shutdown()
+	return nil
+}
+
+// processMetrics walks resource → scope → metric → data point → exemplar
+// once, changing exemplars in place.
+func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel)}
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				p.processMetric(ms.At(k), &batch)
+			}
+		}
+	}
+	p.record(ctx, &batch.counts)
+	p.summary.Add(&batch.counts)
+	return md, nil
+}
+
+// batchState is what one call of processMetrics carries down the walk.
+type batchState struct {
+	counts linksummary.Counts
+	debug  bool
+}
+
+func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchState) {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		linkDataPoints(p, m.Name(), m.Gauge().DataPoints(), batch)
+	case pmetric.MetricTypeSum:
+		linkDataPoints(p, m.Name(), m.Sum().DataPoints(), batch)
+	case pmetric.MetricTypeHistogram:
+		linkDataPoints(p, m.Name(), m.Histogram().DataPoints(), batch)
+	case pmetric.MetricTypeExponentialHistogram:
+		linkDataPoints(p, m.Name(), m.ExponentialHistogram().DataPoints(), batch)
+	case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
+		// Summaries carry no exemplars; an empty metric carries nothing.
+	}
+}
+
+// dataPointSlice is what the four point slices that carry exemplars share.
+type dataPointSlice[P interface{ Exemplars() pmetric.ExemplarSlice }] interface {
+	Len() int
+	At(int) P
+}
+
+func linkDataPoints[P interface{ Exemplars() pmetric.ExemplarSlice }, S dataPointSlice[P]](p *exemplarLinkProcessor, metricName string, dps S, batch *batchState) {
+	for i := 0; i < dps.Len(); i++ {
+		exemplars := dps.At(i).Exemplars()
+		for j := 0; j < exemplars.Len(); j++ {
+			p.linkExemplar(metricName, exemplars.At(j), batch)
+		}
+	}
+}
+
+// labelRef is what one label says about the exemplar's trace.
+type labelRef struct {
+	kind    traceref.LabelKind
+	trace   traceref.TraceID
+	span    traceref.SpanID
+	format  traceref.Format
+	problem traceref.Problem
+}
+
+func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
+	if kind, ok := p.configuredLabels[name]; ok {
+		return kind
+	}
+	if p.cfg.BuiltinLabelNames {
+		return traceref.BuiltinKind(name)
+	}
+	return traceref.NotReference
+}
+
+// readLabel decodes one exemplar label. A recognised label whose value is
+// not a string cannot hold an ID and is reported invalid.
+func (p *exemplarLinkProcessor) readLabel(key string, v pcommon.Value) labelRef {
+	ref := labelRef{kind: p.labelKind(key)}
+	if ref.kind == traceref.NotReference {
+		return ref
+	}
+	if v.Type() != pcommon.ValueTypeStr {
+		ref.problem = traceref.Invalid
+		return ref
+	}
+	switch ref.kind {
+	case traceref.TraceIDLabel:
+		ref.trace, ref.problem = traceref.ParseTraceID(v.Str(), p.cfg.Pad64BitTraceIDs)
+	case traceref.SpanIDLabel:
+		ref.span, ref.problem = traceref.ParseSpanID(v.Str())
+	case traceref.TraceContextLabel:
+		ref.trace, ref.span, ref.format, ref.problem = traceref.ParseTraceContext(v.Str(), p.cfg.Pad64BitTraceIDs)
+	}
+	return ref
+}
+
+// exemplarRefs gathers every reference on one exemplar's labels.
+type exemplarRefs struct {
+	trace       traceref.TraceID
+	hasTrace    bool
+	traceFormat traceref.Format
+	traceLabel  string
+	span        traceref.SpanID
+	hasSpan     bool
+	spanLabel   string
+
+	// The first label that could not be converted, and the first that
+	// disagreed with another reference, for the unlinked count and log.
+	problem                      traceref.Problem
+	problemLabel, problemValue   string
+	conflict                     bool
+	conflictLabel, conflictValue string
+}
+
+func (r *exemplarRefs) add(key string, v pcommon.Value, ref labelRef) {
+	switch {
+	case ref.kind == traceref.NotReference:
+		return
+	case ref.problem != traceref.OK:
+		if r.problem == traceref.OK {
+			r.problem, r.problemLabel, r.problemValue = ref.problem, key, valueForLog(v)
+		}
+		return
+	}
+	if ref.kind != traceref.SpanIDLabel {
+		if !r.hasTrace {
+			r.trace, r.hasTrace, r.traceFormat, r.traceLabel = ref.trace, true, ref.format, key
+		} else if r.trace != ref.trace {
+			r.noteConflict(key, v)
+		}
+	}
+	if ref.kind != traceref.TraceIDLabel {
+		if !r.hasSpan {
+			r.span, r.hasSpan, r.spanLabel = ref.span, true, key
+		} else if r.span != ref.span {
+			r.noteConflict(key, v)
+		}
+	}
+}
+
+func (r *exemplarRefs) noteConflict(key string, v pcommon.Value) {
+	if !r.conflict {
+		r.conflict, r.conflictLabel, r.conflictValue = true, key, valueForLog(v)
+	}
+}
+
+// valueForLog returns a string value as is (it is truncated when logged)
+// and the type name of any other, so nothing is formatted on the hot path.
+func valueForLog(v pcommon.Value) string {
+	if v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return v.Type().String()
+}
+
+// resolveID decides an ID from the exemplar's field and its labels. A field
+// that is set wins unless overwrite is on; a label that disagrees with it is
+// a conflict.
+func resolveID[ID traceref.TraceID | traceref.SpanID](field, label ID, hasLabel, overwrite bool) (id ID, fromLabel, conflict bool) {
+	var zero ID
+	switch {
+	case !hasLabel:
+		return field, false, false
+	case field == zero || overwrite:
+		return label, true, false
+	case field == label:
+		return field, false, false
+	default:
+		return field, false, true
+	}
+}
+
+func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
+	attrs := ex.FilteredAttributes()
+	var refs exemplarRefs
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		refs.add(k, v, p.readLabel(k, v))
+		return true
+	})
+
+	fieldTrace, fieldSpan := ex.TraceID(), ex.SpanID()
+	hasLabels := refs.hasTrace || refs.hasSpan
+	if !hasLabels && refs.problem == traceref.OK && fieldTrace.IsEmpty() && fieldSpan.IsEmpty() {
+		return // references no trace at all
+	}
+
+	trace, traceFromLabel, traceConflict := resolveID(traceref.TraceID(fieldTrace), refs.trace, refs.hasTrace, p.cfg.OverwriteExistingIDs)
+	span, _, spanConflict := resolveID(traceref.SpanID(fieldSpan), refs.span, refs.hasSpan, p.cfg.OverwriteExistingIDs)
+	if traceConflict {
+		refs.noteConflictLabel(refs.traceLabel, attrs)
+	}
+	if spanConflict {
+		refs.noteConflictLabel(refs.spanLabel, attrs)
+	}
+	if refs.conflict {
+		// Labels that disagree cannot be resolved without guessing: leave the
+		// exemplar exactly as it came.
+		batch.counts.AddUnlinked(linksummary.ReasonConflict, metricName, refs.conflictLabel, refs.conflictValue)
+		return
+	}
+
+	hasTrace, hasSpan := trace != traceref.TraceID{}, span != traceref.SpanID{}
+	switch {
+	case hasTrace && hasSpan:
+		ex.SetTraceID(pcommon.TraceID(trace))
+		ex.SetSpanID(pcommon.SpanID(span))
+		if hasLabels {
+			p.removeConverted(attrs, trace, span, "")
+		}
+		batch.counts.AddLinked(sourceOf(traceFromLabel, refs.traceFormat))
+		if batch.debug {
+			p.logger.Debug("Exemplar linked",
+				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+				zap.String("trace_label", linksummary.Truncate(refs.traceLabel, linksummary.MaxValueLength)),
+				zap.String("span_label", linksummary.Truncate(refs.spanLabel, linksummary.MaxValueLength)),
+				zap.String("trace_id", pcommon.TraceID(trace).String()),
+				zap.String("span_id", pcommon.SpanID(span).String()))
+		}
+	case hasTrace:
+		p.keepTraceOnly(ex, attrs, trace, hasLabels, metricName, batch)
+		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonMissingSpanID), metricName, refs.problemLabel, refs.problemValue)
+	case hasSpan:
+		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonMissingTraceID), metricName, refs.problemLabel, refs.problemValue)
+	default:
+		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonInvalidValue), metricName, refs.problemLabel, refs.problemValue)
+	}
+}
+
+// noteConflictLabel records a label that disagrees with an ID the exemplar
+// already carries.
+func (r *exemplarRefs) noteConflictLabel(key string, attrs pcommon.Map) {
+	v, _ := attrs.Get(key)
+	r.noteConflict(key, v)
+}
+
+// unlinkedReason prefers the concrete fault of a label (an invalid or zero
+// value) over the generic missing-ID reason it caused.
+func (r *exemplarRefs) unlinkedReason(missing linksummary.Reason) linksummary.Reason {
+	switch r.problem {
+	case traceref.Invalid:
+		return linksummary.ReasonInvalidValue
+	case traceref.ZeroID:
+		return linksummary.ReasonZeroID
+	}
+	return missing
+}
+
+func sourceOf(fromLabel bool, format traceref.Format) linksummary.Source {
+	if !fromLabel {
+		return linksummary.SourceExemplarFields
+	}
+	switch format {
+	case traceref.FormatTraceparent:
+		return linksummary.SourceTraceparent
+	case traceref.FormatUberTraceID:
+		return linksummary.SourceUberTraceID
+	case traceref.FormatB3:
+		return linksummary.SourceB3
+	}
+	return linksummary.SourceIDLabel
+}
+
+// removeConverted drops the labels whose every ID now sits in the
+// exemplar's fields, keeping the order of the others. keep names a label to
+// leave in place for the caller to update.
+func (p *exemplarLinkProcessor) removeConverted(attrs pcommon.Map, trace traceref.TraceID, span traceref.SpanID, keep string) {
+	attrs.RemoveIf(func(k string, v pcommon.Value) bool {
+		if k == keep {
+			return false
+		}
+		ref := p.readLabel(k, v)
+		if ref.kind == traceref.NotReference || ref.problem != traceref.OK {
+			return false
+		}
+		switch ref.kind {
+		case traceref.TraceIDLabel:
+			return ref.trace == trace
+		case traceref.SpanIDLabel:
+			return ref.span == span
+		default:
+			return ref.trace == trace && ref.span == span
+		}
+	})
+}
+
+// keepTraceOnly places the trace ID of an exemplar that has no span ID
+// where the configured mode says.
+func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon.Map, trace traceref.TraceID, hasLabels bool, metricName string, batch *batchState) {
+	if p.cfg.TraceOnlyExemplars == TraceOnlyField {
+		ex.SetTraceID(pcommon.TraceID(trace))
+		if hasLabels {
+			p.removeConverted(attrs, trace, traceref.SpanID{}, "")
+		}
+		return
+	}
+
+	// A trace_id label that holds anything but this trace ID is the
+	// sender's data: leave the whole exemplar as it is rather than replace
+	// it.
+	if v, ok := attrs.Get(traceOnlyLabel); ok {
+		if v.Type() != pcommon.ValueTypeStr {
+			return
+		}
+		if id, problem := traceref.ParseTraceID(v.Str(), p.cfg.Pad64BitTraceIDs); problem != traceref.OK || id != trace {
+			return
+		}
+	}
+	if hasLabels {
+		p.removeConverted(attrs, trace, traceref.SpanID{}, traceOnlyLabel)
+	}
+	var digits [2 * len(traceref.TraceID{})]byte
+	hex.Encode(digits[:], trace[:])
+	if v, ok := attrs.Get(traceOnlyLabel); ok {
+		if v.Str() != string(digits[:]) {
+			v.SetStr(string(digits[:]))
+		}
+	} else {
+		attrs.PutStr(traceOnlyLabel, string(digits[:]))
+	}
+	ex.SetTraceID(pcommon.NewTraceIDEmpty())
+	if batch.debug {
+		p.logger.Debug("Exemplar has no span ID; trace ID kept as a label",
+			zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+			zap.String("label", traceOnlyLabel),
+			zap.String("trace_id", string(digits[:])))
+	}
+}
+
+func (p *exemplarLinkProcessor) record(ctx context.Context, c *linksummary.Counts) {
+	for s, n := range c.Linked {
+		if n > 0 {
+			p.telemetry.ProcessorExemplarLinkExemplarsLinked.Add(ctx, n, p.linkedOptions[s])
+		}
+	}
+	for r, n := range c.Unlinked {
+		if n > 0 {
+			p.telemetry.ProcessorExemplarLinkExemplarsUnlinked.Add(ctx, n, p.unlinkedOptions[r])
+		}
+	}
+}
