@@ -1,11 +1,24 @@
 # exemplarlink: build, test and demo targets. Tools are installed into ./bin
 # so a fresh machine needs only Go.
+#
+# Each part of the project keeps its own targets in a fragment beside its
+# code (e2e/e2e.mk, demo/demo.mk, bench/bench.mk); this file ties them together.
 
 GO      ?= go
 GOFMT   ?= gofmt
+ROOT    := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BIN     := $(ROOT)/bin
+
+# Targets that `make test` runs after the processor module's own checks;
+# fragments append to it.
+TEST_TARGETS :=
+
+-include $(ROOT)/e2e/e2e.mk
+-include $(ROOT)/demo/demo.mk
+-include $(ROOT)/bench/bench.mk
 
 .PHONY: test lint unit
-test: lint unit
+test: lint unit $(TEST_TARGETS)
 
 lint:
 	@unformatted="$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
