@@ -17,8 +17,8 @@ TEST_TARGETS :=
 -include $(ROOT)/demo/demo.mk
 -include $(ROOT)/bench/bench.mk
 
-.PHONY: test lint unit
-test: lint unit $(TEST_TARGETS)
+.PHONY: test lint unit fuzz
+test: lint unit fuzz $(TEST_TARGETS)
 
 lint:
 	@unformatted="$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -30,3 +30,22 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs for FUZZTIME (10s in make test; raise it for a long
+# run, e.g. make fuzz FUZZTIME=10m). Seeds live in testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := .:FuzzProcessor \
+	./internal/traceref:FuzzParseTraceID \
+	./internal/traceref:FuzzParseSpanID \
+	./internal/traceref:FuzzParseTraceContext
+
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		out=$$(mktemp); \
+		if ! $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >$$out 2>&1; then \
+			cat $$out; rm -f $$out; exit 1; \
+		fi; \
+		grep -E '^fuzz: elapsed' $$out | tail -n 1; rm -f $$out; \
+	done

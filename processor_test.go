@@ -47,7 +47,7 @@ type exemplar struct {
 	trace, span string
 }
 
-func buildExemplar(t *testing.T, ex pmetric.Exemplar, spec exemplar) {
+func buildExemplar(t testing.TB, ex pmetric.Exemplar, spec exemplar) {
 	t.Helper()
 	ex.SetDoubleValue(0.42)
 	ex.SetTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000))
@@ -66,7 +66,7 @@ func buildExemplar(t *testing.T, ex pmetric.Exemplar, spec exemplar) {
 	}
 }
 
-func decodeInto(t *testing.T, dst []byte, s string) {
+func decodeInto(t testing.TB, dst []byte, s string) {
 	t.Helper()
 	b, err := hex.DecodeString(s)
 	require.NoError(t, err)
@@ -76,7 +76,7 @@ func decodeInto(t *testing.T, dst []byte, s string) {
 
 // histogramWithExemplar returns a one-exemplar histogram batch, the shape
 // the prometheus receiver produces from a scrape.
-func histogramWithExemplar(t *testing.T, spec exemplar) pmetric.Metrics {
+func histogramWithExemplar(t testing.TB, spec exemplar) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	rm.Resource().Attributes().PutStr("service.name", "checkout")
