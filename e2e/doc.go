@@ -1,0 +1,7 @@
+// Package e2e holds the end-to-end tests of the exemplar_link processor:
+// the real prometheus receiver scrapes a real OpenMetrics endpoint, the
+// processor links the exemplars, and the real googlemanagedprometheus
+// exporter writes them to a fake Cloud Monitoring (package fakegcm). It is
+// a module of its own so that these heavy dependencies stay out of the
+// processor's go.mod.
+package e2e // import "github.com/exemplarlink/exemplarlinkprocessor/e2e"
