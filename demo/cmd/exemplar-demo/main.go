@@ -1,0 +1,375 @@
+// Command exemplar-demo is a small traced HTTP service that exposes a
+// request-duration histogram with exemplars, the Go counterpart of the Flask
+// app in Google Cloud's "prometheus_exemplars" guide.
+//
+// Every request gets a server span from the OpenTelemetry Go SDK (exported
+// over OTLP/HTTP to a collector), and its duration is observed with
+// ObserveWithExemplar, the exemplar labels taken from the active span. The
+// metrics are served as OpenMetrics on /metrics, so a Prometheus scrape
+// (or the collector's prometheus receiver) sees the exemplars. A built-in
+// load generator keeps requests flowing at a bounded rate.
+//
+// -style chooses how the exemplar labels spell the trace reference, so each
+// rule of the exemplar_link processor can be seen at work:
+//
+//	prom-client    traceID=T spanID=S              (default; as prom-client does)
+//	otel           trace_id=T span_id=S            (converted by the prometheus receiver itself)
+//	trace-only     traceID=T                       (cannot be linked: missing span ID)
+//	64bit          traceID=<16 hex> spanID=S       (a 64-bit trace ID; the span's trace ID has its upper half zero)
+//	traceparent    traceparent=00-T-S-01
+//	uber-trace-id  uber_trace_id=T:S:0:1           (leading zeros dropped, as Jaeger clients do)
+//	b3             b3=T-S-1
+//	upper-hex      TraceID=<T upper> SpanID=<S upper>
+//	invalid        traceID=<31 hex digits> spanID=S (stays unlinked: invalid value)
+//	mixed          rotates through all of the above, request by request
+//
+// With -wait URL it instead polls URL until it answers 2xx (bounded by
+// -wait-timeout) and exits 0, or exits 1; scripts use it in place of curl.
+// With -free-ports N it prints N free TCP ports on 127.0.0.1 and exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const maxRate = 200 // requests per second, whatever -rate says
+
+func main() {
+	var (
+		listen       = flag.String("listen", "127.0.0.1:9464", "address for the app endpoints and /metrics")
+		otlpEndpoint = flag.String("otlp-endpoint", "127.0.0.1:4318", "OTLP/HTTP endpoint (host:port) for spans; empty disables span export")
+		style        = flag.String("style", "prom-client", "exemplar label style: "+strings.Join(styleNames(), ", "))
+		rate         = flag.Float64("rate", 5, fmt.Sprintf("load generator requests per second (0 disables it, at most %d)", maxRate))
+		duration     = flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
+		serviceName  = flag.String("service-name", "exemplarlink-demo", "service.name of the spans")
+		wait         = flag.String("wait", "", "instead of serving, poll this URL until it answers 2xx, then exit")
+		waitTimeout  = flag.Duration("wait-timeout", 30*time.Second, "how long -wait polls before giving up")
+		freePorts    = flag.Int("free-ports", 0, "instead of serving, print this many free TCP ports on 127.0.0.1, one a line, then exit")
+	)
+	flag.Parse()
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+	log.SetPrefix("exemplar-demo: ")
+
+	if *freePorts > 0 {
+		ports, err := findFreePorts(*freePorts)
+		if err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		for _, p := range ports {
+			fmt.Println(p)
+		}
+		return
+	}
+	if *wait != "" {
+		if err := waitFor(*wait, *waitTimeout); err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		return
+	}
+
+	labeler, err := newLabeler(*style)
+	if err != nil {
+		log.Print(err)
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *rate < 0 || *rate > maxRate {
+		log.Printf("-rate must be between 0 and %d", maxRate)
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+
+	if err := run(ctx, *listen, *otlpEndpoint, *serviceName, *rate, labeler); err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, listen, otlpEndpoint, serviceName string, rate float64, labeler *labeler) error {
+	tp, err := newTracerProvider(ctx, otlpEndpoint, serviceName)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tp.Shutdown(shutdownCtx); err != nil {
+			log.Printf("tracer shutdown: %v", err)
+		}
+	}()
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+
+	reg := prometheus.NewRegistry()
+	app := newApp(tp.Tracer("github.com/exemplarlink/exemplarlinkprocessor/demo"), reg, labeler)
+
+	mux := http.NewServeMux()
+	mux.Handle("/work", app)
+	mux.Handle("/checkout", app)
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Printf("serving on http://%s (metrics on /metrics), style %s, %.1f req/s, spans to %q",
+		listen, labeler.name, rate, otlpEndpoint)
+
+	var wg sync.WaitGroup
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	if rate > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			generateLoad(loadCtx, "http://"+listen, rate)
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopLoad()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	}
+	stopLoad()
+	wg.Wait()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	log.Printf("stopped after %d requests", app.requests.Load())
+	return nil
+}
+
+func newTracerProvider(ctx context.Context, endpoint, serviceName string) (*sdktrace.TracerProvider, error) {
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", serviceName),
+	))
+	if err != nil {
+		return nil, err
+	}
+	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithIDGenerator(&idGenerator{}),
+	}
+	if endpoint != "" {
+		exp, err := otlptracehttp.New(ctx,
+			otlptracehttp.WithEndpoint(endpoint),
+			otlptracehttp.WithInsecure(),
+			otlptracehttp.WithTimeout(5*time.Second),
+		)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)))
+	}
+	return sdktrace.NewTracerProvider(opts...), nil
+}
+
+// app serves the traced endpoints and records their durations.
+type app struct {
+	tracer   trace.Tracer
+	duration *prometheus.HistogramVec
+	labeler  *labeler
+	requests atomic.Int64
+}
+
+func newApp(tracer trace.Tracer, reg prometheus.Registerer, l *labeler) *app {
+	a := &app{
+		tracer:  tracer,
+		labeler: l,
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_server_request_duration_seconds",
+			Help:    "Duration of HTTP requests served by the demo app.",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1},
+		}, []string{"route", "method", "code"}),
+	}
+	reg.MustRegister(a.duration)
+	return a
+}
+
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	n := a.requests.Add(1)
+	style := a.labeler.pick(n)
+
+	// The style is decided before the span starts, so that the ID
+	// generator can give a "64bit" request a trace ID with a zero upper
+	// half: the padded 64-bit exemplar then names a real trace.
+	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx = context.WithValue(ctx, styleKey{}, style)
+	ctx, span := a.tracer.Start(ctx, r.Method+" "+r.URL.Path,
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(
+			attribute.String("http.request.method", r.Method),
+			attribute.String("url.path", r.URL.Path),
+			attribute.String("demo.exemplar_style", style.name),
+		))
+
+	code := http.StatusOK
+	if err := a.work(ctx, r.URL.Path); err != nil {
+		code = http.StatusInternalServerError
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", code))
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintf(w, "trace %s span %s\n", span.SpanContext().TraceID(), span.SpanContext().SpanID())
+
+	// The exemplar comes from the span that is still active here.
+	observer := a.duration.WithLabelValues(r.URL.Path, r.Method, fmt.Sprint(code))
+	sc := trace.SpanContextFromContext(ctx)
+	if sc.IsValid() && sc.IsSampled() {
+		observer.(prometheus.ExemplarObserver).ObserveWithExemplar(
+			time.Since(start).Seconds(), style.labels(sc.TraceID().String(), sc.SpanID().String()))
+	} else {
+		observer.Observe(time.Since(start).Seconds())
+	}
+	span.End()
+}
+
+// work simulates the request's work in a child span.
+func (a *app) work(ctx context.Context, path string) error {
+	_, span := a.tracer.Start(ctx, "compute")
+	defer span.End()
+	base := 10 * time.Millisecond
+	if path == "/checkout" {
+		base = 40 * time.Millisecond
+	}
+	d := time.Duration(float64(base) * rand.ExpFloat64())
+	if d > 800*time.Millisecond {
+		d = 800 * time.Millisecond
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if rand.IntN(50) == 0 {
+		err := errors.New("simulated failure")
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		return err
+	}
+	return nil
+}
+
+// generateLoad calls the app at most rate times a second, with at most 16
+// requests in flight, until ctx is done.
+func generateLoad(ctx context.Context, base string, rate float64) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	inFlight := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	paths := []string{"/work", "/work", "/work", "/checkout"}
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		select {
+		case inFlight <- struct{}{}:
+		default:
+			continue // saturated: skip this tick rather than queue up
+		}
+		wg.Add(1)
+		go func(path string) {
+			defer wg.Done()
+			defer func() { <-inFlight }()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+			if err != nil {
+				return
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}(paths[i%len(paths)])
+	}
+}
+
+// findFreePorts asks the kernel for n distinct free ports on 127.0.0.1. They
+// are free when it returns; whoever uses them should do so soon.
+func findFreePorts(n int) ([]int, error) {
+	if n > 32 {
+		return nil, fmt.Errorf("-free-ports: at most 32, not %d", n)
+	}
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		// Keep it open until all are chosen, so none is handed out twice.
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// waitFor polls url until it answers 2xx or timeout passes.
+func waitFor(url string, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		last = err
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer 2xx within %s: %v", url, timeout, last)
+}
