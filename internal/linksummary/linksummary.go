@@ -173,7 +173,9 @@ func (l *Logger) logLocked(now time.Time) {
 		zap.Int64("unlinked", c.TotalUnlinked()),
 		zap.Dict("linked_by_source", bySource...),
 		zap.Dict("unlinked_by_reason", byReason...),
-		zap.Duration("interval", now.Sub(l.since)),
+		// A string, because the collector's encoder writes durations as
+		// float seconds, which reads badly in a summary meant for people.
+		zap.String("interval", now.Sub(l.since).Round(time.Millisecond).String()),
 	}
 	if c.hasExample {
 		fields = append(fields,

@@ -47,6 +47,7 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, map[string]any{"invalid_value": int64(10_000)}, fields["unlinked_by_reason"])
 	assert.Equal(t, "invalid_value", fields["example_reason"])
 	assert.Equal(t, "", fields["example_value"], "the first example of the interval is kept")
+	assert.Equal(t, "1m10s", fields["interval"])
 
 	l.Flush()
 	assert.Equal(t, 1, logs.Len(), "nothing new to flush")
