@@ -109,39 +109,80 @@ func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.M
 	return md, nil
 }
 
+// cachedLabels is how many labels of an exemplar keep their decoded
+// reference in batchState.labels for the removal pass, so that it need not
+// decode them again; labels past it (rare) are decoded twice.
+const cachedLabels = 16
+
 // batchState is what one call of processMetrics carries down the walk.
 type batchState struct {
 	counts linksummary.Counts
 	debug  bool
+
+	// labels[i] is what label i of the exemplar being linked references,
+	// as linkExemplar read it; valid until the exemplar's labels change.
+	labels [cachedLabels]labelRef
+	// spare carries a label value from a label being removed to the
+	// trace_id label that replaces it (see keepTraceOnly); made on first use.
+	spare    pcommon.Value
+	hasSpare bool
 }
 
 func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchState) {
+	// One loop per point type rather than one generic function: Go compiles
+	// a generic loop over these slices to indirect calls that are not
+	// inlined, which cost more than the walk itself on a batch without
+	// exemplars.
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
-		linkDataPoints(p, m.Name(), m.Gauge().DataPoints(), batch)
+		dps := m.Gauge().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				p.linkExemplars(m.Name(), exs, batch)
+			}
+		}
 	case pmetric.MetricTypeSum:
-		linkDataPoints(p, m.Name(), m.Sum().DataPoints(), batch)
+		dps := m.Sum().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				p.linkExemplars(m.Name(), exs, batch)
+			}
+		}
 	case pmetric.MetricTypeHistogram:
-		linkDataPoints(p, m.Name(), m.Histogram().DataPoints(), batch)
+		dps := m.Histogram().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				p.linkExemplars(m.Name(), exs, batch)
+			}
+		}
 	case pmetric.MetricTypeExponentialHistogram:
-		linkDataPoints(p, m.Name(), m.ExponentialHistogram().DataPoints(), batch)
+		dps := m.ExponentialHistogram().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				p.linkExemplars(m.Name(), exs, batch)
+			}
+		}
 	case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
 		// Summaries carry no exemplars; an empty metric carries nothing.
 	}
 }
 
-// dataPointSlice is what the four point slices that carry exemplars share.
-type dataPointSlice[P interface{ Exemplars() pmetric.ExemplarSlice }] interface {
-	Len() int
-	At(int) P
-}
-
-func linkDataPoints[P interface{ Exemplars() pmetric.ExemplarSlice }, S dataPointSlice[P]](p *exemplarLinkProcessor, metricName string, dps S, batch *batchState) {
-	for i := 0; i < dps.Len(); i++ {
-		exemplars := dps.At(i).Exemplars()
-		for j := 0; j < exemplars.Len(); j++ {
-			p.linkExemplar(metricName, exemplars.At(j), batch)
+func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetric.ExemplarSlice, batch *batchState) {
+	for j := 0; j < exemplars.Len(); j++ {
+		ex := exemplars.At(j)
+		if ex.FilteredAttributes().Len() == 0 && !batch.debug {
+			// Fast path, with the outcome linkExemplar would have: without
+			// labels an exemplar references no trace, or is linked already
+			// when both fields are set. Other cases take the general path.
+			switch trace, span := ex.TraceID(), ex.SpanID(); {
+			case trace.IsEmpty() && span.IsEmpty():
+				continue
+			case !trace.IsEmpty() && !span.IsEmpty():
+				batch.counts.AddLinked(linksummary.SourceExemplarFields)
+				continue
+			}
 		}
+		p.linkExemplar(metricName, ex, batch)
 	}
 }
 
@@ -155,8 +196,10 @@ type labelRef struct {
 }
 
 func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
-	if kind, ok := p.configuredLabels[name]; ok {
-		return kind
+	if len(p.configuredLabels) > 0 {
+		if kind, ok := p.configuredLabels[name]; ok {
+			return kind
+		}
 	}
 	if p.cfg.BuiltinLabelNames {
 		return traceref.BuiltinKind(name)
@@ -192,9 +235,12 @@ type exemplarRefs struct {
 	hasTrace    bool
 	traceFormat traceref.Format
 	traceLabel  string
-	span        traceref.SpanID
-	hasSpan     bool
-	spanLabel   string
+	// traceIndex and traceValue locate the label the trace ID came from.
+	traceIndex int
+	traceValue pcommon.Value
+	span       traceref.SpanID
+	hasSpan    bool
+	spanLabel  string
 
 	// The first label that could not be converted, and the first that
 	// disagreed with another reference, for the unlinked count and log.
@@ -204,7 +250,7 @@ type exemplarRefs struct {
 	conflictLabel, conflictValue string
 }
 
-func (r *exemplarRefs) add(key string, v pcommon.Value, ref labelRef) {
+func (r *exemplarRefs) add(index int, key string, v pcommon.Value, ref labelRef) {
 	switch {
 	case ref.kind == traceref.NotReference:
 		return
@@ -217,6 +263,7 @@ func (r *exemplarRefs) add(key string, v pcommon.Value, ref labelRef) {
 	if ref.kind != traceref.SpanIDLabel {
 		if !r.hasTrace {
 			r.trace, r.hasTrace, r.traceFormat, r.traceLabel = ref.trace, true, ref.format, key
+			r.traceIndex, r.traceValue = index, v
 		} else if r.trace != ref.trace {
 			r.noteConflict(key, v)
 		}
@@ -265,8 +312,16 @@ func resolveID[ID traceref.TraceID | traceref.SpanID](field, label ID, hasLabel,
 func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
 	attrs := ex.FilteredAttributes()
 	var refs exemplarRefs
+	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
-		refs.add(k, v, p.readLabel(k, v))
+		ref := p.readLabel(k, v)
+		if i < cachedLabels {
+			batch.labels[i] = ref
+		}
+		if ref.kind != traceref.NotReference {
+			refs.add(i, k, v, ref)
+		}
+		i++
 		return true
 	})
 
@@ -294,10 +349,15 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	hasTrace, hasSpan := trace != traceref.TraceID{}, span != traceref.SpanID{}
 	switch {
 	case hasTrace && hasSpan:
-		ex.SetTraceID(pcommon.TraceID(trace))
-		ex.SetSpanID(pcommon.SpanID(span))
+		// Fields that already hold these IDs (OTLP input) need no write.
+		if trace != traceref.TraceID(fieldTrace) {
+			ex.SetTraceID(pcommon.TraceID(trace))
+		}
+		if span != traceref.SpanID(fieldSpan) {
+			ex.SetSpanID(pcommon.SpanID(span))
+		}
 		if hasLabels {
-			p.removeConverted(attrs, trace, span, "")
+			p.removeConverted(attrs, trace, span, "", batch)
 		}
 		batch.counts.AddLinked(sourceOf(traceFromLabel, refs.traceFormat))
 		if batch.debug {
@@ -309,7 +369,7 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 				zap.String("span_id", pcommon.SpanID(span).String()))
 		}
 	case hasTrace:
-		p.keepTraceOnly(ex, attrs, trace, hasLabels, metricName, batch)
+		p.keepTraceOnly(ex, attrs, trace, &refs, metricName, batch)
 		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonMissingSpanID), metricName, refs.problemLabel, refs.problemValue)
 	case hasSpan:
 		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonMissingTraceID), metricName, refs.problemLabel, refs.problemValue)
@@ -354,13 +414,21 @@ func sourceOf(fromLabel bool, format traceref.Format) linksummary.Source {
 
 // removeConverted drops the labels whose every ID now sits in the
 // exemplar's fields, keeping the order of the others. keep names a label to
-// leave in place for the caller to update.
-func (p *exemplarLinkProcessor) removeConverted(attrs pcommon.Map, trace traceref.TraceID, span traceref.SpanID, keep string) {
+// leave in place for the caller to update. The labels must be those that
+// linkExemplar read into batch.labels, unchanged.
+func (p *exemplarLinkProcessor) removeConverted(attrs pcommon.Map, trace traceref.TraceID, span traceref.SpanID, keep string, batch *batchState) {
+	i := 0
 	attrs.RemoveIf(func(k string, v pcommon.Value) bool {
+		var ref labelRef
+		if i < cachedLabels {
+			ref = batch.labels[i]
+		} else {
+			ref = p.readLabel(k, v)
+		}
+		i++
 		if k == keep {
 			return false
 		}
-		ref := p.readLabel(k, v)
 		if ref.kind == traceref.NotReference || ref.problem != traceref.OK {
 			return false
 		}
@@ -377,11 +445,12 @@ func (p *exemplarLinkProcessor) removeConverted(attrs pcommon.Map, trace tracere
 
 // keepTraceOnly places the trace ID of an exemplar that has no span ID
 // where the configured mode says.
-func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon.Map, trace traceref.TraceID, hasLabels bool, metricName string, batch *batchState) {
+func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon.Map, trace traceref.TraceID, refs *exemplarRefs, metricName string, batch *batchState) {
+	hasLabels := refs.hasTrace || refs.hasSpan
 	if p.cfg.TraceOnlyExemplars == TraceOnlyField {
 		ex.SetTraceID(pcommon.TraceID(trace))
 		if hasLabels {
-			p.removeConverted(attrs, trace, traceref.SpanID{}, "")
+			p.removeConverted(attrs, trace, traceref.SpanID{}, "", batch)
 		}
 		return
 	}
@@ -389,7 +458,8 @@ func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon
 	// A trace_id label that holds anything but this trace ID is the
 	// sender's data: leave the whole exemplar as it is rather than replace
 	// it.
-	if v, ok := attrs.Get(traceOnlyLabel); ok {
+	v, hasTraceOnlyLabel := attrs.Get(traceOnlyLabel)
+	if hasTraceOnlyLabel {
 		if v.Type() != pcommon.ValueTypeStr {
 			return
 		}
@@ -397,16 +467,20 @@ func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon
 			return
 		}
 	}
-	if hasLabels {
-		p.removeConverted(attrs, trace, traceref.SpanID{}, traceOnlyLabel)
-	}
 	var digits [2 * len(traceref.TraceID{})]byte
 	hex.Encode(digits[:], trace[:])
-	if v, ok := attrs.Get(traceOnlyLabel); ok {
+	moved := !hasTraceOnlyLabel && p.takeTraceLabelValue(trace, digits[:], refs, batch)
+	if hasLabels {
+		p.removeConverted(attrs, trace, traceref.SpanID{}, traceOnlyLabel, batch)
+	}
+	switch v, ok := attrs.Get(traceOnlyLabel); {
+	case ok:
 		if v.Str() != string(digits[:]) {
 			v.SetStr(string(digits[:]))
 		}
-	} else {
+	case moved:
+		batch.spare.MoveTo(attrs.PutEmpty(traceOnlyLabel))
+	default:
 		attrs.PutStr(traceOnlyLabel, string(digits[:]))
 	}
 	ex.SetTraceID(pcommon.NewTraceIDEmpty())
@@ -416,6 +490,30 @@ func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon
 			zap.String("label", traceOnlyLabel),
 			zap.String("trace_id", string(digits[:])))
 	}
+}
+
+// takeTraceLabelValue moves the value of the label the trace ID came from
+// into batch.spare when that value already is the trace_id label's value
+// (32 lower-case hex digits, the common case) and removeConverted is
+// certain to drop that label: the trace_id label can then take the value
+// as it is, instead of allocating a new string and value. It reports
+// whether it moved the value; the label, now empty, must be removed.
+func (p *exemplarLinkProcessor) takeTraceLabelValue(trace traceref.TraceID, digits []byte, refs *exemplarRefs, batch *batchState) bool {
+	if !refs.hasTrace || refs.traceIndex >= cachedLabels || refs.traceLabel == traceOnlyLabel {
+		return false
+	}
+	// removeConverted drops a trace-ID label whose ID is this trace ID.
+	if ref := batch.labels[refs.traceIndex]; ref.kind != traceref.TraceIDLabel || ref.problem != traceref.OK || ref.trace != trace {
+		return false
+	}
+	if refs.traceValue.Str() != string(digits) {
+		return false
+	}
+	if !batch.hasSpare {
+		batch.spare, batch.hasSpare = pcommon.NewValueEmpty(), true
+	}
+	refs.traceValue.MoveTo(batch.spare)
+	return true
 }
 
 func (p *exemplarLinkProcessor) record(ctx context.Context, c *linksummary.Counts) {

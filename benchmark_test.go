@@ -1,0 +1,122 @@
+package exemplarlinkprocessor
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+)
+
+// The benchmarks drive the processor through NewFactory, processortest's
+// nop settings and a nop consumer, as a collector would: the numbers then
+// include processorhelper's per-batch work (its incoming/outgoing item
+// counts), which the bench module's floor, transform-processor and exporter
+// benchmarks pay too, so they compare like with like. processMetrics alone
+// costs the same per exemplar; only the constant per-batch part differs.
+//
+// Every iteration gets an untouched copy of the batch, made with the timer
+// stopped (benchdata.NewCopies): the processor changes exemplars in place,
+// so a reused batch would measure a second, cheaper pass. Batches it does
+// not change are shared between iterations (benchdata.NewShared), which
+// is checked.
+//
+// Run them with `make bench` (which also runs the bench module's side-by-
+// side comparison and checks the performance targets), or:
+//
+//	go test -run '^$' -bench . -benchmem
+
+// BenchmarkExemplarLink processes the batches of the bench suite.
+// batch=mixed at series=100, 1000 and 10000 shows that time grows
+// linearly with the batch while allocs/op stays constant (zero allocations
+// per exemplar).
+func BenchmarkExemplarLink(b *testing.B) {
+	for _, series := range []int{100, 1_000, 10_000} {
+		b.Run("batch=mixed/series="+strconv.Itoa(series), func(b *testing.B) {
+			benchmarkBatch(b, newBenchProcessor, benchdata.NewCopies(benchdata.Mixed(series)))
+		})
+	}
+	// Batches without ID labels: the processor changes nothing, so every
+	// iteration gets the same batch (benchdata.NewShared).
+	b.Run("batch=no_exemplars/series=1000", func(b *testing.B) {
+		benchmarkBatch(b, newBenchProcessor, benchdata.NewShared(benchdata.NoExemplars(1_000)))
+	})
+	b.Run("batch=otlp_ids/series=1000", func(b *testing.B) {
+		benchmarkBatch(b, newBenchProcessor, benchdata.NewShared(benchdata.OTLPIDs(1_000)))
+	})
+	b.Run("batch=unrelated_labels/series=1000", func(b *testing.B) {
+		benchmarkBatch(b, newBenchProcessor, benchdata.NewShared(benchdata.Uniform(1_000, benchdata.Unrelated)))
+	})
+}
+
+// BenchmarkExemplarLinkStyle processes batches whose 10,000 exemplars all
+// use one label style, to show what each style costs on its own. allocs/op
+// divided by 10,000 is the allocations per exemplar of that style.
+func BenchmarkExemplarLinkStyle(b *testing.B) {
+	for s := benchdata.Style(0); s < benchdata.NumStyles; s++ {
+		b.Run("style="+s.String(), func(b *testing.B) {
+			benchmarkBatch(b, newBenchProcessor, benchdata.NewCopies(benchdata.Uniform(1_000, s)))
+		})
+	}
+}
+
+// BenchmarkFloor walks the mixed batch without changing it, through the
+// same processorhelper wrapper: the least any exemplar processor costs.
+func BenchmarkFloor(b *testing.B) {
+	b.Run("batch=mixed/series=1000", func(b *testing.B) {
+		benchmarkBatch(b, benchdata.NewFloor, benchdata.NewCopies(benchdata.Mixed(1_000)))
+	})
+}
+
+type newProcessor func(context.Context, processor.Settings, consumer.Metrics) (processor.Metrics, error)
+
+func newBenchProcessor(ctx context.Context, set processor.Settings, next consumer.Metrics) (processor.Metrics, error) {
+	return NewFactory().CreateMetrics(ctx, set, createDefaultConfig(), next)
+}
+
+// benchmarkBatch measures newProc's processor consuming the batches that
+// copies hands out, and reports the time per exemplar (or per data point
+// for a batch without exemplars).
+func benchmarkBatch(b *testing.B, newProc newProcessor, copies *benchdata.Copies) {
+	template := copies.Template()
+	ctx := context.Background()
+	proc, err := newProc(ctx, processortest.NewNopSettings(metadata.Type), consumertest.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := proc.Start(ctx, componenttest.NewNopHost()); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := proc.Shutdown(ctx); err != nil {
+			b.Error(err)
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := proc.ConsumeMetrics(ctx, copies.Next(b)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := copies.Check(); err != nil {
+		b.Fatal(err)
+	}
+	reportPerItem(b, template)
+}
+
+func reportPerItem(b *testing.B, template pmetric.Metrics) {
+	if n := benchdata.Exemplars(template); n > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/exemplar")
+	} else {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(template.DataPointCount()), "ns/datapoint")
+	}
+}
