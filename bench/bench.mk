@@ -1,0 +1,57 @@
+# bench/bench.mk: performance benchmarks of the exemplar_link processor,
+# included by the root Makefile (which defines GO, ROOT and BIN).
+#
+#   make bench        run the benchmarks BENCH_COUNT times, print the
+#                     benchstat tables and check the performance targets
+#                     (fails when one is missed); takes several minutes
+#   make bench-smoke  compile and run every benchmark once, and check that
+#                     the OTTL statements match exemplar_link; no timing.
+#                     Part of `make test` (about 10 s with a warm build cache)
+#
+# bench is not part of `make test`: timed checks are flaky on a shared
+# machine. Results are kept in $(BENCH_OUT).
+
+BENCH_COUNT       ?= 6
+BENCH_OUT         ?= $(ROOT)/.cache/bench
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCHSTAT         := $(BIN)/benchstat
+
+# The processor module's benchmarks (benchmark_test.go; the per-style ones
+# run once, they only show what each label style costs) and the bench
+# module's side-by-side comparison (bench/bench_test.go).
+BENCH_PROCESSOR := ^Benchmark(ExemplarLink|Floor)$$
+BENCH_STYLES    := ^BenchmarkExemplarLinkStyle$$
+BENCH_COMPARE   := ^BenchmarkCompare$$
+
+.PHONY: bench bench-smoke
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+bench: $(BENCHSTAT)
+	@mkdir -p $(BENCH_OUT)
+	@echo "== $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $$($(GO) env GOVERSION)" | tee $(BENCH_OUT)/machine.txt
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/processor.txt \
+		|| { cat $(BENCH_OUT)/processor.txt; exit 1; }
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_STYLES)' -benchmem -count=1 -timeout 60m . > $(BENCH_OUT)/styles.txt \
+		|| { cat $(BENCH_OUT)/styles.txt; exit 1; }
+	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/compare.txt \
+		|| { cat $(BENCH_OUT)/compare.txt; exit 1; }
+	@echo; echo "== exemplar_link processor module (benchmark_test.go)"
+	@$(BENCHSTAT) $(BENCH_OUT)/processor.txt
+	@echo; echo "== cost by label style (10,000 exemplars of one style; one run, allocs/op ÷ 10,000 = allocs per exemplar)"
+	@$(BENCHSTAT) $(BENCH_OUT)/styles.txt
+	@echo; echo "== side by side, one run (bench/): floor, exemplar_link, OTTL (transform processor), googlemanagedprometheus exporter"
+	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/compare.txt
+	@echo; echo "== performance targets"
+	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt
+
+bench-smoke:
+	@# Same collector release as the processor: core v1.68.0 / v0.162.0, contrib v0.162.0
+	@# (transformprocessor and its OTTL at v0.161.0, the newest this proxy serves whole).
+	@if grep -E '(go\.opentelemetry\.io/collector|opentelemetry-collector-contrib)/[a-z/]+ v(1\.(69|[7-9][0-9])|0\.(16[3-9]|1[7-9][0-9]))\.' $(ROOT)/bench/go.mod; then \
+		echo "bench/go.mod: collector modules must stay at v0.162.0 / v1.68.0"; exit 1; fi
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)' -benchtime=1x .
+	cd $(ROOT)/bench && $(GO) vet ./... && $(GO) test -count=1 -bench '$(BENCH_COMPARE)' -benchtime=1x ./...
+
+TEST_TARGETS += bench-smoke
