@@ -66,13 +66,33 @@ var (
 // case, with at most one '_', '-' or '.' between words (trace_id, traceID,
 // TraceId, TRACE-ID, trace.id, uber-trace-id, ...).
 func BuiltinKind(name string) LabelKind {
-	switch {
-	case matchWords(name, traceIDWords):
-		return TraceIDLabel
-	case matchWords(name, spanIDWords):
-		return SpanIDLabel
-	case matchWords(name, traceparentWords), matchWords(name, uberTraceIDWords), matchWords(name, b3Words):
-		return TraceContextLabel
+	// Most labels are ruled out by their length and first byte alone: this
+	// runs for every label of every exemplar.
+	switch len(name) {
+	case 2, 6, 7, 8, 11, 12, 13:
+	default:
+		return NotReference
+	}
+	switch name[0] | 0x20 { // ASCII lower case
+	case 't':
+		if matchWords(name, traceIDWords) {
+			return TraceIDLabel
+		}
+		if matchWords(name, traceparentWords) {
+			return TraceContextLabel
+		}
+	case 's':
+		if matchWords(name, spanIDWords) {
+			return SpanIDLabel
+		}
+	case 'u':
+		if matchWords(name, uberTraceIDWords) {
+			return TraceContextLabel
+		}
+	case 'b':
+		if matchWords(name, b3Words) {
+			return TraceContextLabel
+		}
 	}
 	return NotReference
 }
@@ -287,17 +307,21 @@ func trimHexPrefix(s string) string {
 }
 
 // decodeHex fills dst from exactly 2*len(dst) hex digits of either case.
+// It looks digits up in a table and checks them once at the end: random
+// hex defeats branch prediction, so a branch per digit is slow.
 func decodeHex(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {
 		return false
 	}
+	var invalid byte
 	for i := range dst {
-		hi, ok1 := hexValue(s[2*i])
-		lo, ok2 := hexValue(s[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
+		hi, lo := hexTable[s[2*i]], hexTable[s[2*i+1]]
+		invalid |= hi | lo
 		dst[i] = hi<<4 | lo
+	}
+	if invalid&notHex != 0 {
+		clear(dst) // callers return the zero ID with Invalid
+		return false
 	}
 	return true
 }
@@ -334,13 +358,25 @@ func isHexUpTo(s string, maxDigits int) bool {
 }
 
 func hexValue(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	v := hexTable[c]
+	return v, v&notHex == 0
 }
+
+// notHex marks a byte that is not a hex digit in hexTable; digit values
+// never have this bit.
+const notHex = 0x80
+
+// hexTable maps every byte to its hex digit value, or to notHex.
+var hexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+		t[c-'a'+'A'] = c - 'a' + 10
+	}
+	return t
+}()

@@ -83,6 +83,46 @@ func TestBuiltinKind(t *testing.T) {
 	}
 }
 
+// TestBuiltinKindEverySpelling spells each built-in name with every
+// separator choice between its words, in three letter cases, so that the
+// length and first-byte filter in BuiltinKind cannot drop a spelling.
+func TestBuiltinKindEverySpelling(t *testing.T) {
+	t.Parallel()
+	names := []struct {
+		words []string
+		kind  LabelKind
+	}{
+		{traceIDWords, TraceIDLabel},
+		{spanIDWords, SpanIDLabel},
+		{traceparentWords, TraceContextLabel},
+		{uberTraceIDWords, TraceContextLabel},
+		{b3Words, TraceContextLabel},
+	}
+	separators := []string{"", "_", "-", "."}
+	spelled := 0
+	for _, n := range names {
+		// Every way to put one of the separators between each pair of words.
+		spellings := []string{n.words[0]}
+		for _, word := range n.words[1:] {
+			var next []string
+			for _, prefix := range spellings {
+				for _, sep := range separators {
+					next = append(next, prefix+sep+word)
+				}
+			}
+			spellings = next
+		}
+		for _, s := range spellings {
+			for _, name := range []string{s, strings.ToUpper(s), strings.ToUpper(s[:1]) + s[1:]} {
+				assert.Equal(t, n.kind, BuiltinKind(name), "BuiltinKind(%q)", name)
+				spelled++
+			}
+		}
+	}
+	// 4 + 4 + 4 + 16 + 1 spellings, 3 cases each.
+	assert.Equal(t, 87, spelled)
+}
+
 func TestParseTraceID(t *testing.T) {
 	t.Parallel()
 	full := mustTrace(t, traceHex)
