@@ -97,3 +97,16 @@ func FuzzParseTraceContext(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBuiltinKind checks BuiltinKind's list of spellings against the rule
+// it documents (referenceKind).
+func FuzzBuiltinKind(f *testing.F) {
+	for _, seed := range []string{"trace_id", "TraceID", "uber-trace_id", "B3", "trace__id", "span.id", "spanid", "tracep4rent", "TRACE\xffID", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := BuiltinKind(name), referenceKind(name); got != want {
+			t.Fatalf("BuiltinKind(%q) = %d, the documented rule says %d", name, got, want)
+		}
+	})
+}

@@ -4,6 +4,8 @@
 // it runs once per exemplar label.
 package traceref
 
+import "encoding/binary"
+
 // LabelKind says what a label holds.
 type LabelKind uint8
 
@@ -53,118 +55,111 @@ type (
 	SpanID  = [8]byte
 )
 
-var (
-	traceIDWords     = []string{"trace", "id"}
-	spanIDWords      = []string{"span", "id"}
-	traceparentWords = []string{"trace", "parent"}
-	uberTraceIDWords = []string{"uber", "trace", "id"}
-	b3Words          = []string{"b3"}
-)
-
 // BuiltinKind classifies a label name by the built-in spellings: the words
 // "trace id", "span id", "traceparent", "uber trace id" or "b3" in any letter
 // case, with at most one '_', '-' or '.' between words (trace_id, traceID,
 // TraceId, TRACE-ID, trace.id, uber-trace-id, ...).
+//
+// It runs for every label of every exemplar, and most labels are none of
+// these: a name of a length no spelling has is rejected at once; others are
+// lower-cased into a small buffer for one string switch.
 func BuiltinKind(name string) LabelKind {
-	// Most labels are ruled out by their length and first byte alone: this
-	// runs for every label of every exemplar.
-	switch len(name) {
-	case 2, 6, 7, 8, 11, 12, 13:
-	default:
+	const (
+		longest = len("uber-trace-id")
+		// lengths has bit n set when a spelling below is n bytes long.
+		lengths = 1<<2 | 1<<6 | 1<<7 | 1<<8 | 1<<11 | 1<<12 | 1<<13
+	)
+	if len(name) > longest || lengths&(1<<len(name)) == 0 {
 		return NotReference
 	}
-	switch name[0] | 0x20 { // ASCII lower case
-	case 't':
-		if matchWords(name, traceIDWords) {
-			return TraceIDLabel
-		}
-		if matchWords(name, traceparentWords) {
-			return TraceContextLabel
-		}
-	case 's':
-		if matchWords(name, spanIDWords) {
-			return SpanIDLabel
-		}
-	case 'u':
-		if matchWords(name, uberTraceIDWords) {
-			return TraceContextLabel
-		}
-	case 'b':
-		if matchWords(name, b3Words) {
-			return TraceContextLabel
-		}
+	var lower [longest]byte
+	for i := 0; i < len(name); i++ {
+		lower[i] = asciiLower[name[i]]
+	}
+	switch string(lower[:len(name)]) {
+	case "traceid", "trace_id", "trace-id", "trace.id":
+		return TraceIDLabel
+	case "spanid", "span_id", "span-id", "span.id":
+		return SpanIDLabel
+	case "traceparent", "trace_parent", "trace-parent", "trace.parent",
+		"b3",
+		"ubertraceid", "uber_traceid", "uber-traceid", "uber.traceid",
+		"ubertrace_id", "uber_trace_id", "uber-trace_id", "uber.trace_id",
+		"ubertrace-id", "uber_trace-id", "uber-trace-id", "uber.trace-id",
+		"ubertrace.id", "uber_trace.id", "uber-trace.id", "uber.trace.id":
+		return TraceContextLabel
 	}
 	return NotReference
 }
 
-// matchWords reports whether s spells words in order, ASCII case-insensitive,
-// with at most one separator between two words.
-func matchWords(s string, words []string) bool {
-	i := 0
-	for n, word := range words {
-		if n > 0 && i < len(s) && isSeparator(s[i]) {
-			i++
-		}
-		if len(s)-i < len(word) || !equalFoldASCII(s[i:i+len(word)], word) {
-			return false
-		}
-		i += len(word)
+// asciiLower maps 'A'..'Z' to 'a'..'z' and every other byte to itself.
+var asciiLower = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
 	}
-	return i == len(s)
-}
-
-func isSeparator(c byte) bool { return c == '_' || c == '-' || c == '.' }
-
-// equalFoldASCII compares s with lower, which must be lower-case ASCII.
-func equalFoldASCII(s, lower string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
 	}
-	return true
-}
+	return t
+}()
 
 // ParseTraceID decodes a trace-ID label value: 32 hex digits, or 16 when
 // pad64 is set (a 64-bit ID, left-padded with zeros as Jaeger and B3 do),
 // either letter case, optionally behind "0x". Nothing is trimmed.
 func ParseTraceID(s string, pad64 bool) (TraceID, Problem) {
-	var id TraceID
-	s = trimHexPrefix(s)
+	hi, lo, ok := traceIDDigits(trimHexPrefix(s), pad64)
+	switch {
+	case !ok:
+		return TraceID{}, Invalid
+	case hi|lo == 0:
+		return TraceID{}, ZeroID
+	}
+	return traceIDOf(hi, lo), OK
+}
+
+// traceIDDigits decodes 32 hex digits, or 16 when pad64 is set, into the
+// trace ID's first and last eight bytes (see hex16).
+func traceIDDigits(s string, pad64 bool) (hi, lo uint64, ok bool) {
 	switch {
 	case len(s) == 32:
-		if !decodeHex(id[:], s) {
-			return id, Invalid
-		}
+		hi, okHi := hex16(s)
+		lo, okLo := hex16(s[16:])
+		return hi, lo, okHi && okLo
 	case len(s) == 16 && pad64:
-		if !decodeHex(id[8:], s) {
-			return id, Invalid
-		}
-	default:
-		return id, Invalid
+		lo, ok := hex16(s)
+		return 0, lo, ok
 	}
-	if id == (TraceID{}) {
-		return id, ZeroID
-	}
-	return id, OK
+	return 0, 0, false
+}
+
+// traceIDOf returns the trace ID made of hi's bytes then lo's (see hex16).
+func traceIDOf(hi, lo uint64) (id TraceID) {
+	binary.LittleEndian.PutUint64(id[:8], hi)
+	binary.LittleEndian.PutUint64(id[8:], lo)
+	return id
+}
+
+// spanIDOf returns the span ID made of w's bytes (see hex16).
+func spanIDOf(w uint64) (id SpanID) {
+	binary.LittleEndian.PutUint64(id[:], w)
+	return id
 }
 
 // ParseSpanID decodes a span-ID label value: exactly 16 hex digits, either
 // letter case, optionally behind "0x".
 func ParseSpanID(s string) (SpanID, Problem) {
-	var id SpanID
 	s = trimHexPrefix(s)
-	if len(s) != 16 || !decodeHex(id[:], s) {
-		return id, Invalid
+	if len(s) != 16 {
+		return SpanID{}, Invalid
 	}
-	if id == (SpanID{}) {
-		return id, ZeroID
+	w, ok := hex16(s)
+	switch {
+	case !ok:
+		return SpanID{}, Invalid
+	case w == 0:
+		return SpanID{}, ZeroID
 	}
-	return id, OK
+	return spanIDOf(w), OK
 }
 
 // ParseTraceContext decodes a whole trace context. The format is told by
@@ -198,27 +193,33 @@ func ParseTraceContext(s string, pad64 bool) (TraceID, SpanID, Format, Problem) 
 }
 
 func parseTraceparent(s string) (TraceID, SpanID, Problem) {
-	var (
-		t       TraceID
-		sp      SpanID
-		version [1]byte
-		flags   [1]byte
-	)
 	const length = 2 + 1 + 32 + 1 + 16 + 1 + 2
 	if len(s) < length || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return t, sp, Invalid
+		return TraceID{}, SpanID{}, Invalid
 	}
-	if !decodeHex(version[:], s[0:2]) || version[0] == 0xff {
-		return t, sp, Invalid
+	version, ok := hexByte(s[0:2])
+	if !ok || version == 0xff {
+		return TraceID{}, SpanID{}, Invalid
 	}
 	// Version 00 is exactly 55 characters; later versions may extend it.
-	if len(s) > length && (version[0] == 0 || s[length] != '-') {
-		return t, sp, Invalid
+	if len(s) > length && (version == 0 || s[length] != '-') {
+		return TraceID{}, SpanID{}, Invalid
 	}
-	if !decodeHex(t[:], s[3:35]) || !decodeHex(sp[:], s[36:52]) || !decodeHex(flags[:], s[53:55]) {
-		return t, sp, Invalid
+	hi, lo, okTrace := traceIDDigits(s[3:35], false)
+	span, okSpan := hex16(s[36:52])
+	if _, okFlags := hexByte(s[53:55]); !okTrace || !okSpan || !okFlags {
+		return TraceID{}, SpanID{}, Invalid
 	}
-	return t, sp, zeroProblem(t, sp)
+	return contextOf(hi, lo, span)
+}
+
+// contextOf returns a decoded trace context's IDs, and ZeroID when either
+// is all zeros.
+func contextOf(hi, lo, span uint64) (TraceID, SpanID, Problem) {
+	if hi|lo == 0 || span == 0 {
+		return TraceID{}, SpanID{}, ZeroID
+	}
+	return traceIDOf(hi, lo), spanIDOf(span), OK
 }
 
 func parseUberTraceID(s string, pad64 bool) (TraceID, SpanID, Problem) {
@@ -248,37 +249,26 @@ func parseUberTraceID(s string, pad64 bool) (TraceID, SpanID, Problem) {
 }
 
 func parseB3(s string, pad64 bool) (TraceID, SpanID, Problem) {
-	var (
-		t  TraceID
-		sp SpanID
-	)
 	traceHex, rest, _ := cut(s, '-')
 	spanHex, rest, hasSampled := cut(rest, '-')
 	if hasSampled {
 		sampled, parentHex, hasParent := cut(rest, '-')
 		if sampled != "0" && sampled != "1" && sampled != "d" {
-			return t, sp, Invalid
+			return TraceID{}, SpanID{}, Invalid
 		}
 		if hasParent && (len(parentHex) != 16 || !isHexUpTo(parentHex, 16)) {
-			return t, sp, Invalid
+			return TraceID{}, SpanID{}, Invalid
 		}
 	}
-	switch {
-	case len(traceHex) == 32:
-		if !decodeHex(t[:], traceHex) {
-			return t, sp, Invalid
-		}
-	case len(traceHex) == 16 && pad64:
-		if !decodeHex(t[8:], traceHex) {
-			return t, sp, Invalid
-		}
-	default:
-		return t, sp, Invalid
+	hi, lo, okTrace := traceIDDigits(traceHex, pad64)
+	if !okTrace || len(spanHex) != 16 {
+		return TraceID{}, SpanID{}, Invalid
 	}
-	if len(spanHex) != 16 || !decodeHex(sp[:], spanHex) {
-		return t, sp, Invalid
+	span, okSpan := hex16(spanHex)
+	if !okSpan {
+		return TraceID{}, SpanID{}, Invalid
 	}
-	return t, sp, zeroProblem(t, sp)
+	return contextOf(hi, lo, span)
 }
 
 func zeroProblem(t TraceID, sp SpanID) Problem {
@@ -306,24 +296,59 @@ func trimHexPrefix(s string) string {
 	return s
 }
 
-// decodeHex fills dst from exactly 2*len(dst) hex digits of either case.
-// It looks digits up in a table and checks them once at the end: random
-// hex defeats branch prediction, so a branch per digit is slow.
-func decodeHex(dst []byte, s string) bool {
-	if len(s) != 2*len(dst) {
-		return false
-	}
-	var invalid byte
-	for i := range dst {
-		hi, lo := hexTable[s[2*i]], hexTable[s[2*i+1]]
-		invalid |= hi | lo
-		dst[i] = hi<<4 | lo
-	}
-	if invalid&notHex != 0 {
-		clear(dst) // callers return the zero ID with Invalid
-		return false
-	}
-	return true
+// hex16 decodes the 16 hex digits of s (len(s) must be 16) of either case
+// into 8 bytes, returned as a little-endian word: the first byte is the
+// lowest, so binary.LittleEndian.PutUint64 writes them in order. Working on
+// words rather than bytes keeps the IDs in registers until they are stored
+// once.
+func hex16(s string) (uint64, bool) {
+	first, okFirst := hexWord(load64(s))
+	second, okSecond := hexWord(load64(s[8:]))
+	return uint64(first) | uint64(second)<<32, okFirst && okSecond
+}
+
+// hexByte decodes two hex digits.
+func hexByte(s string) (byte, bool) {
+	hi, lo := hexTable[s[0]], hexTable[s[1]]
+	return hi<<4 | lo, (hi|lo)&notHex == 0
+}
+
+// load64 reads s[0:8] as a little-endian word (one load once compiled).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// Byte-lane constants for hexWord.
+const (
+	lanes    = 0x0101010101010101 // 1 in every byte
+	laneHigh = 0x8080808080808080 // the top bit of every byte
+)
+
+// lanesAtLeast sets the top bit of every byte of x that is >= c. x's bytes
+// must be below 0x80 and c at most 0x80, so no lane carries into the next.
+func lanesAtLeast(x, c uint64) uint64 {
+	return (x + (0x80-c)*lanes) & laneHigh
+}
+
+// hexWord decodes the eight hex digits of x (the first digit in the lowest
+// byte) into four bytes (the first in the lowest byte), and reports whether
+// all eight were hex digits. Branch-free: random hex defeats branch
+// prediction.
+func hexWord(x uint64) (uint32, bool) {
+	digits := lanesAtLeast(x, '0') &^ lanesAtLeast(x, '9'+1)
+	lower := x | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
+	letters := lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
+	valid := x&laneHigh == 0 && digits|letters == laneHigh
+
+	// A digit's low four bits are its value; a letter's plus 9.
+	nibbles := x&(0x0f*lanes) + (letters>>7)*9
+	// Pair the nibbles into bytes, then gather the four bytes.
+	pairs := (nibbles&0x000f000f000f000f)<<4 | (nibbles>>8)&0x000f000f000f000f
+	pairs = (pairs | pairs>>8) & 0x0000ffff0000ffff
+	pairs = (pairs | pairs>>16) & 0x00000000ffffffff
+	return uint32(pairs), valid
 }
 
 // decodeHexPadded fills dst from 1 to 2*len(dst) hex digits, right-aligned:

@@ -83,24 +83,58 @@ func TestBuiltinKind(t *testing.T) {
 	}
 }
 
+// builtinNames states the built-in spellings as BuiltinKind documents
+// them: words, in any letter case, with at most one separator between two
+// words. referenceKind applies this rule directly; BuiltinKind, which lists
+// the spellings, is tested against it.
+var builtinNames = []struct {
+	words []string
+	kind  LabelKind
+}{
+	{[]string{"trace", "id"}, TraceIDLabel},
+	{[]string{"span", "id"}, SpanIDLabel},
+	{[]string{"trace", "parent"}, TraceContextLabel},
+	{[]string{"uber", "trace", "id"}, TraceContextLabel},
+	{[]string{"b3"}, TraceContextLabel},
+}
+
+func referenceKind(name string) LabelKind {
+	for _, n := range builtinNames {
+		rest, ok := strings.ToLower(name), true
+		for i, word := range n.words {
+			if i > 0 && rest != "" && strings.ContainsRune("_-.", rune(rest[0])) {
+				rest = rest[1:]
+			}
+			if rest, ok = strings.CutPrefix(rest, word); !ok {
+				break
+			}
+		}
+		// ToLower also folds non-ASCII letters, which BuiltinKind must not:
+		// require the name itself to be ASCII.
+		if ok && rest == "" && len(name) == len(strings.ToLower(name)) && isASCII(name) {
+			return n.kind
+		}
+	}
+	return NotReference
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // TestBuiltinKindEverySpelling spells each built-in name with every
-// separator choice between its words, in three letter cases, so that the
-// length and first-byte filter in BuiltinKind cannot drop a spelling.
+// separator choice between its words, in three letter cases, so that no
+// spelling is missing from BuiltinKind's list.
 func TestBuiltinKindEverySpelling(t *testing.T) {
 	t.Parallel()
-	names := []struct {
-		words []string
-		kind  LabelKind
-	}{
-		{traceIDWords, TraceIDLabel},
-		{spanIDWords, SpanIDLabel},
-		{traceparentWords, TraceContextLabel},
-		{uberTraceIDWords, TraceContextLabel},
-		{b3Words, TraceContextLabel},
-	}
 	separators := []string{"", "_", "-", "."}
 	spelled := 0
-	for _, n := range names {
+	for _, n := range builtinNames {
 		// Every way to put one of the separators between each pair of words.
 		spellings := []string{n.words[0]}
 		for _, word := range n.words[1:] {
@@ -262,4 +296,25 @@ func TestParsersDoNotAllocate(t *testing.T) {
 		ParseTraceContext(value, true)
 	})
 	assert.Zero(t, allocs)
+}
+
+// TestHex16EveryByte puts every byte value at every position of a valid
+// 16-digit ID and checks hex16 against encoding/hex: the word-at-a-time
+// decoder must accept exactly the hex digits, in either case.
+func TestHex16EveryByte(t *testing.T) {
+	t.Parallel()
+	for pos := range 16 {
+		for b := range 256 {
+			digits := []byte("0123456789abcDEF")
+			digits[pos] = byte(b)
+			got, ok := hex16(string(digits))
+			want, err := hex.DecodeString(string(digits))
+			if ok != (err == nil) {
+				t.Fatalf("hex16(%q): ok = %v, encoding/hex err = %v", digits, ok, err)
+			}
+			if ok && spanIDOf(got) != SpanID(want) {
+				t.Fatalf("hex16(%q) = %x, want %x", digits, spanIDOf(got), want)
+			}
+		}
+	}
 }
