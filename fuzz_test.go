@@ -169,9 +169,10 @@ func checkExemplar(t *testing.T, cfg *Config, in []label, inTrace pcommon.TraceI
 			continue // still present byte for byte
 		}
 		// Gone or rewritten: it must have decoded to the IDs that left.
-		v := pcommon.NewValueStr(l.value)
-		ref := p.readLabel(l.key, v)
-		if ref.kind == traceref.NotReference || ref.problem != traceref.OK {
+		kind := p.labelKind(l.key)
+		var ref labelRef
+		p.decodeLabel(&ref, kind, pcommon.NewValueStr(l.value))
+		if kind == traceref.NotReference || ref.problem != traceref.OK {
 			t.Fatalf("label %q=%q was not convertible but changed (out: %q)", l.key, l.value, out)
 		}
 		if ref.kind != traceref.SpanIDLabel && ref.trace != finalTrace {

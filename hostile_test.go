@@ -30,6 +30,23 @@ func manyLabels(n int, extra ...label) []label {
 	return append(labels, extra...)
 }
 
+// traceIDSpellings returns n distinct built-in spellings of "trace id"
+// (trace_id, trace-id, ..., TRACE_ID, ...), each with value.
+func traceIDSpellings(n int, value string) []label {
+	var labels []label
+	for _, c := range []func(string) string{strings.ToLower, strings.ToUpper, func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }} {
+		for _, sep := range []string{"_", "-", ".", ""} {
+			for _, id := range []string{"id", "ID"} {
+				if len(labels) == n {
+					return labels
+				}
+				labels = append(labels, label{c("trace") + sep + id, value})
+			}
+		}
+	}
+	panic("not enough spellings")
+}
+
 // hostileCases is the hostile-input table the README documents. outcome is
 // "linked" or the unlinked reason counted in telemetry.
 func hostileCases() []struct {
@@ -57,6 +74,8 @@ func hostileCases() []struct {
 		{"NUL bytes after an ID", keep(label{"traceID", traceHex + "\x00\x00"}, pair[1]), keep(label{"traceID", traceHex + "\x00\x00"}, pair[1]), "invalid_value"},
 		{"1,000 labels with a valid pair", keep(manyLabels(998, pair...)...), exemplar{labels: manyLabels(998), trace: traceHex, span: spanHex}, "linked"},
 		{"1,000 labels without references", keep(manyLabels(1000)...), keep(manyLabels(1000)...), ""},
+		{"20 spellings of one trace ID between unrelated labels, and a span ID", keep(append(manyLabels(3, traceIDSpellings(20, strings.ToUpper(traceHex))...), pair[1], label{"pod", "p"})...), exemplar{labels: manyLabels(3, label{"pod", "p"}), trace: traceHex, span: spanHex}, "linked"},
+		{"9 invalid trace-ID labels before a valid pair", keep(append(traceIDSpellings(9, "0x"), label{"TraceID", traceHex}, pair[1])...), exemplar{labels: traceIDSpellings(9, "0x"), trace: traceHex, span: spanHex}, "linked"},
 		{"same ID under several spellings, same value", keep(label{"traceID", traceHex}, label{"trace_id", strings.ToUpper(traceHex)}, label{"TRACE-ID", "0x" + traceHex}, pair[1]), exemplar{trace: traceHex, span: spanHex}, "linked"},
 		{"same ID under several spellings, different values", keep(label{"traceID", traceHex}, label{"trace_id", otherTrace}, pair[1]), keep(label{"traceID", traceHex}, label{"trace_id", otherTrace}, pair[1]), "conflict"},
 		{"traceparent disagreeing with span label", keep(label{"traceparent", tp}, label{"spanID", otherSpan}), keep(label{"traceparent", tp}, label{"spanID", otherSpan}), "conflict"},

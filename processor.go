@@ -109,19 +109,25 @@ func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.M
 	return md, nil
 }
 
-// cachedLabels is how many labels of an exemplar keep their decoded
-// reference in batchState.labels for the removal pass, so that it need not
-// decode them again; labels past it (rare) are decoded twice.
-const cachedLabels = 16
+// cachedRefs is how many reference labels of one exemplar keep their
+// decoded value in batchState.refs for the removal pass, so that it need not
+// decode them again. Exemplars carry one to three; reference labels past it
+// (hostile input only) are decoded twice.
+const cachedRefs = 8
 
 // batchState is what one call of processMetrics carries down the walk.
 type batchState struct {
 	counts linksummary.Counts
 	debug  bool
 
-	// labels[i] is what label i of the exemplar being linked references,
-	// as linkExemplar read it; valid until the exemplar's labels change.
-	labels [cachedLabels]labelRef
+	// refs[:numRefs] are the reference labels of the exemplar being
+	// linked, in label order, as linkExemplar decoded them; moreRefs says
+	// that more reference labels follow the last of them. Valid until the
+	// exemplar's labels change. Labels that are no reference are not kept:
+	// most labels are none, and skipping them must cost next to nothing.
+	refs     [cachedRefs]refLabel
+	numRefs  int
+	moreRefs bool
 	// spare carries a label value from a label being removed to the
 	// trace_id label that replaces it (see keepTraceOnly); made on first use.
 	spare    pcommon.Value
@@ -207,26 +213,27 @@ func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
 	return traceref.NotReference
 }
 
-// readLabel decodes one exemplar label. A recognised label whose value is
-// not a string cannot hold an ID and is reported invalid.
-func (p *exemplarLinkProcessor) readLabel(key string, v pcommon.Value) labelRef {
-	ref := labelRef{kind: p.labelKind(key)}
-	if ref.kind == traceref.NotReference {
-		return ref
-	}
-	if v.Type() != pcommon.ValueTypeStr {
-		ref.problem = traceref.Invalid
-		return ref
-	}
-	switch ref.kind {
+// refLabel is a reference label and its position among the exemplar's
+// labels.
+type refLabel struct {
+	index int
+	labelRef
+}
+
+// decodeLabel decodes the value of a label of the given kind into ref,
+// which it overwrites in place (a labelRef is too big to return cheaply
+// per label). A value that is not a string cannot hold an ID: Str returns
+// "" for it, which every format rejects as invalid.
+func (p *exemplarLinkProcessor) decodeLabel(ref *labelRef, kind traceref.LabelKind, v pcommon.Value) {
+	*ref = labelRef{kind: kind}
+	switch value := v.Str(); kind {
 	case traceref.TraceIDLabel:
-		ref.trace, ref.problem = traceref.ParseTraceID(v.Str(), p.cfg.Pad64BitTraceIDs)
+		ref.trace, ref.problem = traceref.ParseTraceID(value, p.cfg.Pad64BitTraceIDs)
 	case traceref.SpanIDLabel:
-		ref.span, ref.problem = traceref.ParseSpanID(v.Str())
+		ref.span, ref.problem = traceref.ParseSpanID(value)
 	case traceref.TraceContextLabel:
-		ref.trace, ref.span, ref.format, ref.problem = traceref.ParseTraceContext(v.Str(), p.cfg.Pad64BitTraceIDs)
+		ref.trace, ref.span, ref.format, ref.problem = traceref.ParseTraceContext(value, p.cfg.Pad64BitTraceIDs)
 	}
-	return ref
 }
 
 // exemplarRefs gathers every reference on one exemplar's labels.
@@ -235,8 +242,9 @@ type exemplarRefs struct {
 	hasTrace    bool
 	traceFormat traceref.Format
 	traceLabel  string
-	// traceIndex and traceValue locate the label the trace ID came from.
-	traceIndex int
+	// traceRef (its place in batchState.refs, or -1) and traceValue locate
+	// the label the trace ID came from.
+	traceRef   int
 	traceValue pcommon.Value
 	span       traceref.SpanID
 	hasSpan    bool
@@ -250,7 +258,9 @@ type exemplarRefs struct {
 	conflictLabel, conflictValue string
 }
 
-func (r *exemplarRefs) add(index int, key string, v pcommon.Value, ref labelRef) {
+// add takes in one reference label; pos is its place in batchState.refs,
+// or -1 when it is not kept there.
+func (r *exemplarRefs) add(pos int, key string, v pcommon.Value, ref *labelRef) {
 	switch {
 	case ref.kind == traceref.NotReference:
 		return
@@ -263,7 +273,7 @@ func (r *exemplarRefs) add(index int, key string, v pcommon.Value, ref labelRef)
 	if ref.kind != traceref.SpanIDLabel {
 		if !r.hasTrace {
 			r.trace, r.hasTrace, r.traceFormat, r.traceLabel = ref.trace, true, ref.format, key
-			r.traceIndex, r.traceValue = index, v
+			r.traceRef, r.traceValue = pos, v
 		} else if r.trace != ref.trace {
 			r.noteConflict(key, v)
 		}
@@ -311,15 +321,25 @@ func resolveID[ID traceref.TraceID | traceref.SpanID](field, label ID, hasLabel,
 
 func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
 	attrs := ex.FilteredAttributes()
-	var refs exemplarRefs
+	var (
+		refs     exemplarRefs
+		uncached labelRef
+	)
+	batch.numRefs, batch.moreRefs = 0, false
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
-		ref := p.readLabel(k, v)
-		if i < cachedLabels {
-			batch.labels[i] = ref
-		}
-		if ref.kind != traceref.NotReference {
-			refs.add(i, k, v, ref)
+		if kind := p.labelKind(k); kind != traceref.NotReference {
+			pos, ref := -1, &uncached
+			if batch.numRefs < cachedRefs {
+				pos = batch.numRefs
+				batch.refs[pos].index = i
+				ref = &batch.refs[pos].labelRef
+				batch.numRefs++
+			} else {
+				batch.moreRefs = true
+			}
+			p.decodeLabel(ref, kind, v)
+			refs.add(pos, k, v, ref)
 		}
 		i++
 		return true
@@ -415,32 +435,64 @@ func sourceOf(fromLabel bool, format traceref.Format) linksummary.Source {
 // removeConverted drops the labels whose every ID now sits in the
 // exemplar's fields, keeping the order of the others. keep names a label to
 // leave in place for the caller to update. The labels must be those that
-// linkExemplar read into batch.labels, unchanged.
+// linkExemplar read into batch.refs, unchanged.
 func (p *exemplarLinkProcessor) removeConverted(attrs pcommon.Map, trace traceref.TraceID, span traceref.SpanID, keep string, batch *batchState) {
-	i := 0
+	if keep == "" && !batch.moreRefs && batch.numRefs == attrs.Len() && batch.allConverted(trace, span) {
+		// Every label was a reference now in the fields, the common case:
+		// no need to visit the labels again.
+		attrs.Clear()
+		return
+	}
+	i, next := 0, 0
+	var uncached labelRef
 	attrs.RemoveIf(func(k string, v pcommon.Value) bool {
-		var ref labelRef
-		if i < cachedLabels {
-			ref = batch.labels[i]
-		} else {
-			ref = p.readLabel(k, v)
-		}
+		index := i
 		i++
-		if k == keep {
-			return false
-		}
-		if ref.kind == traceref.NotReference || ref.problem != traceref.OK {
-			return false
-		}
-		switch ref.kind {
-		case traceref.TraceIDLabel:
-			return ref.trace == trace
-		case traceref.SpanIDLabel:
-			return ref.span == span
+		var ref *labelRef
+		switch {
+		case next < batch.numRefs && batch.refs[next].index == index:
+			ref = &batch.refs[next].labelRef
+			next++
+		case batch.moreRefs && next == batch.numRefs:
+			// Past the cached reference labels: decode again.
+			kind := p.labelKind(k)
+			if kind == traceref.NotReference {
+				return false
+			}
+			p.decodeLabel(&uncached, kind, v)
+			ref = &uncached
 		default:
-			return ref.trace == trace && ref.span == span
+			return false // not a reference label
 		}
+		return k != keep && ref.converted(trace, span)
 	})
+}
+
+// allConverted reports whether every cached reference label holds only IDs
+// that are now in the exemplar's fields.
+func (b *batchState) allConverted(trace traceref.TraceID, span traceref.SpanID) bool {
+	for i := range b.numRefs {
+		if !b.refs[i].converted(trace, span) {
+			return false
+		}
+	}
+	return true
+}
+
+// converted reports whether every ID the label holds is now in the
+// exemplar's fields, so that the label can go.
+func (r *labelRef) converted(trace traceref.TraceID, span traceref.SpanID) bool {
+	if r.problem != traceref.OK {
+		return false
+	}
+	switch r.kind {
+	case traceref.TraceIDLabel:
+		return r.trace == trace
+	case traceref.SpanIDLabel:
+		return r.span == span
+	default:
+		return r.trace == trace && r.span == span
+	}
 }
 
 // keepTraceOnly places the trace ID of an exemplar that has no span ID
@@ -499,11 +551,11 @@ func (p *exemplarLinkProcessor) keepTraceOnly(ex pmetric.Exemplar, attrs pcommon
 // as it is, instead of allocating a new string and value. It reports
 // whether it moved the value; the label, now empty, must be removed.
 func (p *exemplarLinkProcessor) takeTraceLabelValue(trace traceref.TraceID, digits []byte, refs *exemplarRefs, batch *batchState) bool {
-	if !refs.hasTrace || refs.traceIndex >= cachedLabels || refs.traceLabel == traceOnlyLabel {
+	if !refs.hasTrace || refs.traceRef < 0 || refs.traceLabel == traceOnlyLabel {
 		return false
 	}
 	// removeConverted drops a trace-ID label whose ID is this trace ID.
-	if ref := batch.labels[refs.traceIndex]; ref.kind != traceref.TraceIDLabel || ref.problem != traceref.OK || ref.trace != trace {
+	if ref := &batch.refs[refs.traceRef]; ref.kind != traceref.TraceIDLabel || ref.problem != traceref.OK || ref.trace != trace {
 		return false
 	}
 	if refs.traceValue.Str() != string(digits) {
