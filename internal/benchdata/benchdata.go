@@ -88,28 +88,33 @@ func (s Style) String() string { return styleNames[s] }
 
 // Mixed returns a scrape-sized batch: series histogram series whose
 // exemplars use the first NumMixedStyles styles, one each per series.
-func Mixed(series int) pmetric.Metrics {
-	return build(series, func(_, j int) (Style, bool) { return Style(j % int(NumMixedStyles)), true })
+func Mixed(series int) pmetric.Metrics { return MixedFrom(series, 0) }
+
+// MixedFrom is Mixed with the exemplars' IDs numbered from first (see IDs)
+// instead of 0, so that batches made with different first values share no
+// ID.
+func MixedFrom(series int, first uint64) pmetric.Metrics {
+	return build(series, first, func(_, j int) (Style, bool) { return Style(j % int(NumMixedStyles)), true })
 }
 
 // Uniform returns a batch whose exemplars all use one style.
 func Uniform(series int, s Style) pmetric.Metrics {
-	return build(series, func(int, int) (Style, bool) { return s, true })
+	return build(series, 0, func(int, int) (Style, bool) { return s, true })
 }
 
 // NoExemplars returns a batch of the same series without any exemplar.
 func NoExemplars(series int) pmetric.Metrics {
-	return build(series, func(int, int) (Style, bool) { return 0, false })
+	return build(series, 0, func(int, int) (Style, bool) { return 0, false })
 }
 
 // OTLPIDs returns a batch whose exemplars all carry their IDs in the OTLP
 // fields already and have no labels: the work is to notice that.
 func OTLPIDs(series int) pmetric.Metrics { return Uniform(series, OTLPFields) }
 
-// build makes series histogram series; style says, for series i and
-// exemplar j, how the exemplar references its trace, or that the series has
-// no exemplars.
-func build(series int, style func(i, j int) (Style, bool)) pmetric.Metrics {
+// build makes series histogram series whose exemplars have the IDs
+// numbered from firstID; style says, for series i and exemplar j, how the
+// exemplar references its trace, or that the series has no exemplars.
+func build(series int, firstID uint64, style func(i, j int) (Style, bool)) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	res := rm.Resource().Attributes()
@@ -163,7 +168,7 @@ func build(series int, style func(i, j int) (Style, bool)) pmetric.Metrics {
 			ex := exs.AppendEmpty()
 			ex.SetDoubleValue(bounds[j] * 0.9)
 			ex.SetTimestamp(now - pcommon.Timestamp(j)*1_000_000_000)
-			fill(ex, s, uint64(i*ExemplarsPerSeries+j))
+			fill(ex, s, firstID+uint64(i*ExemplarsPerSeries+j))
 		}
 	}
 	return md
