@@ -300,11 +300,22 @@ func trimHexPrefix(s string) string {
 // into 8 bytes, returned as a little-endian word: the first byte is the
 // lowest, so binary.LittleEndian.PutUint64 writes them in order. Working on
 // words rather than bytes keeps the IDs in registers until they are stored
-// once.
+// once, and the branch-free lane arithmetic suits random hex, which defeats
+// branch prediction.
 func hex16(s string) (uint64, bool) {
-	first, okFirst := hexWord(load64(s))
-	second, okSecond := hexWord(load64(s[8:]))
-	return uint64(first) | uint64(second)<<32, okFirst && okSecond
+	_ = s[15]
+	var word, bad uint64
+	for i := range 2 { // eight digits at a time
+		x := load64(s[8*i:])
+		digits := lanesAtLeast(x, '0') &^ lanesAtLeast(x, '9'+1)
+		lower := x | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
+		letters := lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
+		bad |= (digits | letters) ^ laneHigh | x&laneHigh
+		// A digit's low four bits are its value; a letter's plus 9.
+		nibbles := x&(0x0f*lanes) + (letters>>7)*9
+		word |= uint64(packNibbles(nibbles)) << (32 * i)
+	}
+	return word, bad == 0
 }
 
 // hexByte decodes two hex digits.
@@ -332,23 +343,12 @@ func lanesAtLeast(x, c uint64) uint64 {
 	return (x + (0x80-c)*lanes) & laneHigh
 }
 
-// hexWord decodes the eight hex digits of x (the first digit in the lowest
-// byte) into four bytes (the first in the lowest byte), and reports whether
-// all eight were hex digits. Branch-free: random hex defeats branch
-// prediction.
-func hexWord(x uint64) (uint32, bool) {
-	digits := lanesAtLeast(x, '0') &^ lanesAtLeast(x, '9'+1)
-	lower := x | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
-	letters := lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
-	valid := x&laneHigh == 0 && digits|letters == laneHigh
-
-	// A digit's low four bits are its value; a letter's plus 9.
-	nibbles := x&(0x0f*lanes) + (letters>>7)*9
-	// Pair the nibbles into bytes, then gather the four bytes.
-	pairs := (nibbles&0x000f000f000f000f)<<4 | (nibbles>>8)&0x000f000f000f000f
+// packNibbles joins eight nibbles (the first in the lowest byte) into four
+// bytes (the first in the lowest byte).
+func packNibbles(n uint64) uint32 {
+	pairs := (n&0x000f000f000f000f)<<4 | (n>>8)&0x000f000f000f000f
 	pairs = (pairs | pairs>>8) & 0x0000ffff0000ffff
-	pairs = (pairs | pairs>>16) & 0x00000000ffffffff
-	return uint32(pairs), valid
+	return uint32(pairs | pairs>>16)
 }
 
 // decodeHexPadded fills dst from 1 to 2*len(dst) hex digits, right-aligned:
