@@ -37,7 +37,8 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := .:FuzzProcessor \
 	./internal/traceref:FuzzParseTraceID \
 	./internal/traceref:FuzzParseSpanID \
-	./internal/traceref:FuzzParseTraceContext
+	./internal/traceref:FuzzParseTraceContext \
+	./internal/traceref:FuzzBuiltinKind
 
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \
