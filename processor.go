@@ -18,6 +18,15 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
+// zeroTraceID and zeroSpanID are the empty IDs. Comparing an exemplar's ID
+// with them reads the field directly; the IsEmpty methods copy the 16 bytes
+// through the stack three times, which on a batch without ID labels cost
+// as much as the rest of the walk.
+var (
+	zeroTraceID pcommon.TraceID
+	zeroSpanID  pcommon.SpanID
+)
+
 // traceOnlyLabel is where TraceOnlyLabel mode keeps a trace ID: the
 // OpenMetrics and OpenTelemetry name, so every backend reads it the same.
 const traceOnlyLabel = "trace_id"
@@ -29,8 +38,10 @@ type exemplarLinkProcessor struct {
 	summary   *linksummary.Logger
 
 	// configuredLabels maps the exact names from the config to their kind;
-	// they take precedence over the built-in spellings.
+	// they take precedence over the built-in spellings. builtinOnly says
+	// that the config names none and the built-in spellings are on.
 	configuredLabels map[string]traceref.LabelKind
+	builtinOnly      bool
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
@@ -44,11 +55,10 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 		return nil, err
 	}
 	p := &exemplarLinkProcessor{
-		cfg:              cfg,
-		logger:           set.Logger,
-		telemetry:        telemetry,
-		summary:          linksummary.NewLogger(set.Logger, cfg.SummaryInterval, time.Now),
-		configuredLabels: make(map[string]traceref.LabelKind),
+		cfg:       cfg,
+		logger:    set.Logger,
+		telemetry: telemetry,
+		summary:   linksummary.NewLogger(set.Logger, cfg.SummaryInterval, time.Now),
 	}
 	for kind, names := range map[traceref.LabelKind][]string{
 		traceref.TraceIDLabel:      cfg.TraceIDLabels,
@@ -56,9 +66,13 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 		traceref.TraceContextLabel: cfg.TraceContextLabels,
 	} {
 		for _, name := range names {
+			if p.configuredLabels == nil {
+				p.configuredLabels = make(map[string]traceref.LabelKind)
+			}
 			p.configuredLabels[name] = kind
 		}
 	}
+	p.builtinOnly = p.configuredLabels == nil && cfg.BuiltinLabelNames
 	for s := range p.linkedOptions {
 		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
 			attribute.String(metadata.AttributeSource, linksummary.Source(s).String())))
@@ -121,10 +135,11 @@ type batchState struct {
 	debug  bool
 
 	// refs[:numRefs] are the reference labels of the exemplar being
-	// linked, in label order, as linkExemplar decoded them; moreRefs says
-	// that more reference labels follow the last of them. Valid until the
-	// exemplar's labels change. Labels that are no reference are not kept:
-	// most labels are none, and skipping them must cost next to nothing.
+	// linked, in label order, as linkExemplar found and decoded them;
+	// moreRefs says that more reference labels follow the last of them.
+	// Valid until the exemplar's labels change. Labels that are no
+	// reference are not kept: most labels are none, and skipping them must
+	// cost next to nothing.
 	refs     [cachedRefs]refLabel
 	numRefs  int
 	moreRefs bool
@@ -180,10 +195,10 @@ func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetr
 			// Fast path, with the outcome linkExemplar would have: without
 			// labels an exemplar references no trace, or is linked already
 			// when both fields are set. Other cases take the general path.
-			switch trace, span := ex.TraceID(), ex.SpanID(); {
-			case trace.IsEmpty() && span.IsEmpty():
+			switch noTrace, noSpan := ex.TraceID() == zeroTraceID, ex.SpanID() == zeroSpanID; {
+			case noTrace && noSpan:
 				continue
-			case !trace.IsEmpty() && !span.IsEmpty():
+			case !noTrace && !noSpan:
 				batch.counts.AddLinked(linksummary.SourceExemplarFields)
 				continue
 			}
@@ -201,11 +216,19 @@ type labelRef struct {
 	problem traceref.Problem
 }
 
+// labelKind says what a label name holds. It runs for every label, so the
+// default configuration's path (no configured names) stays small enough to
+// be inlined.
 func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
-	if len(p.configuredLabels) > 0 {
-		if kind, ok := p.configuredLabels[name]; ok {
-			return kind
-		}
+	if p.builtinOnly {
+		return traceref.BuiltinKind(name)
+	}
+	return p.configuredOrBuiltinKind(name)
+}
+
+func (p *exemplarLinkProcessor) configuredOrBuiltinKind(name string) traceref.LabelKind {
+	if kind, ok := p.configuredLabels[name]; ok {
+		return kind
 	}
 	if p.cfg.BuiltinLabelNames {
 		return traceref.BuiltinKind(name)
@@ -213,10 +236,12 @@ func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
 	return traceref.NotReference
 }
 
-// refLabel is a reference label and its position among the exemplar's
-// labels.
+// refLabel is a reference label, its position among the exemplar's labels,
+// and what it holds once decoded.
 type refLabel struct {
 	index int
+	key   string
+	value pcommon.Value
 	labelRef
 }
 
@@ -321,35 +346,39 @@ func resolveID[ID traceref.TraceID | traceref.SpanID](field, label ID, hasLabel,
 
 func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
 	attrs := ex.FilteredAttributes()
-	var (
-		refs     exemplarRefs
-		uncached labelRef
-	)
+	// Find the reference labels by their names alone: most exemplars have
+	// none, and they must cost little more than looking at their labels.
 	batch.numRefs, batch.moreRefs = 0, false
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if kind := p.labelKind(k); kind != traceref.NotReference {
-			pos, ref := -1, &uncached
-			if batch.numRefs < cachedRefs {
-				pos = batch.numRefs
-				batch.refs[pos].index = i
-				ref = &batch.refs[pos].labelRef
-				batch.numRefs++
-			} else {
+			if batch.numRefs == cachedRefs {
 				batch.moreRefs = true
+				return false // gatherUncached reads the rest
 			}
-			p.decodeLabel(ref, kind, v)
-			refs.add(pos, k, v, ref)
+			r := &batch.refs[batch.numRefs]
+			r.index, r.key, r.value, r.kind = i, k, v, kind
+			batch.numRefs++
 		}
 		i++
 		return true
 	})
 
 	fieldTrace, fieldSpan := ex.TraceID(), ex.SpanID()
-	hasLabels := refs.hasTrace || refs.hasSpan
-	if !hasLabels && refs.problem == traceref.OK && fieldTrace.IsEmpty() && fieldSpan.IsEmpty() {
+	if batch.numRefs == 0 && fieldTrace == zeroTraceID && fieldSpan == zeroSpanID {
 		return // references no trace at all
 	}
+
+	var refs exemplarRefs
+	for pos := range batch.numRefs {
+		r := &batch.refs[pos]
+		p.decodeLabel(&r.labelRef, r.kind, r.value)
+		refs.add(pos, r.key, r.value, &r.labelRef)
+	}
+	if batch.moreRefs {
+		p.gatherUncached(attrs, &refs, batch)
+	}
+	hasLabels := refs.hasTrace || refs.hasSpan
 
 	trace, traceFromLabel, traceConflict := resolveID(traceref.TraceID(fieldTrace), refs.trace, refs.hasTrace, p.cfg.OverwriteExistingIDs)
 	span, _, spanConflict := resolveID(traceref.SpanID(fieldSpan), refs.span, refs.hasSpan, p.cfg.OverwriteExistingIDs)
@@ -396,6 +425,24 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	default:
 		batch.counts.AddUnlinked(refs.unlinkedReason(linksummary.ReasonInvalidValue), metricName, refs.problemLabel, refs.problemValue)
 	}
+}
+
+// gatherUncached decodes into refs the reference labels past the cached
+// ones, which only hostile input has.
+func (p *exemplarLinkProcessor) gatherUncached(attrs pcommon.Map, refs *exemplarRefs, batch *batchState) {
+	last := batch.refs[cachedRefs-1].index
+	var ref labelRef
+	i := 0
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		if i > last {
+			if kind := p.labelKind(k); kind != traceref.NotReference {
+				p.decodeLabel(&ref, kind, v)
+				refs.add(-1, k, v, &ref)
+			}
+		}
+		i++
+		return true
+	})
 }
 
 // noteConflictLabel records a label that disagrees with an ID the exemplar

@@ -61,47 +61,114 @@ type (
 // TraceId, TRACE-ID, trace.id, uber-trace-id, ...).
 //
 // It runs for every label of every exemplar, and most labels are none of
-// these: a name of a length no spelling has is rejected at once; others are
-// lower-cased into a small buffer for one string switch.
+// these: a name of a length no spelling has is rejected here, in code small
+// enough to be inlined into the caller; the others are compared in
+// builtinSpelling.
 func BuiltinKind(name string) LabelKind {
-	const (
-		longest = len("uber-trace-id")
-		// lengths has bit n set when a spelling below is n bytes long.
-		lengths = 1<<2 | 1<<6 | 1<<7 | 1<<8 | 1<<11 | 1<<12 | 1<<13
-	)
-	if len(name) > longest || lengths&(1<<len(name)) == 0 {
+	// A shift of 64 or more gives 0, so long names fail the test too.
+	if spellingLengths&(1<<len(name)) == 0 {
 		return NotReference
 	}
-	var lower [longest]byte
-	for i := 0; i < len(name); i++ {
-		lower[i] = asciiLower[name[i]]
-	}
-	switch string(lower[:len(name)]) {
-	case "traceid", "trace_id", "trace-id", "trace.id":
-		return TraceIDLabel
-	case "spanid", "span_id", "span-id", "span.id":
-		return SpanIDLabel
-	case "traceparent", "trace_parent", "trace-parent", "trace.parent",
+	return builtinSpelling(name)
+}
+
+// builtinSpellings lists every built-in label name in lower case.
+var builtinSpellings = []struct {
+	kind  LabelKind
+	names []string
+}{
+	{TraceIDLabel, []string{"traceid", "trace_id", "trace-id", "trace.id"}},
+	{SpanIDLabel, []string{"spanid", "span_id", "span-id", "span.id"}},
+	{TraceContextLabel, []string{
+		"traceparent", "trace_parent", "trace-parent", "trace.parent",
 		"b3",
 		"ubertraceid", "uber_traceid", "uber-traceid", "uber.traceid",
 		"ubertrace_id", "uber_trace_id", "uber-trace_id", "uber.trace_id",
 		"ubertrace-id", "uber_trace-id", "uber-trace-id", "uber.trace-id",
-		"ubertrace.id", "uber_trace.id", "uber-trace.id", "uber.trace.id":
-		return TraceContextLabel
+		"ubertrace.id", "uber_trace.id", "uber-trace.id", "uber.trace.id",
+	}},
+}
+
+// maxSpelling is the length of the longest built-in spelling.
+const maxSpelling = len("uber-trace-id")
+
+// foldedSpelling is a spelling as foldName returns it.
+type foldedSpelling struct {
+	first, rest uint64
+	kind        LabelKind
+}
+
+var (
+	// spellingsByLength holds the built-in spellings by their length, and
+	// spellingLengths has bit n set when one is n bytes long.
+	spellingsByLength [maxSpelling + 1][]foldedSpelling
+	spellingLengths   uint64
+)
+
+func init() {
+	for _, group := range builtinSpellings {
+		for _, name := range group.names {
+			first, rest := foldName(name)
+			spellingsByLength[len(name)] = append(spellingsByLength[len(name)], foldedSpelling{first, rest, group.kind})
+			spellingLengths |= 1 << len(name)
+		}
+	}
+}
+
+// builtinSpelling looks a name of at most maxSpelling bytes up among the
+// built-in spellings. The name stays in registers: lower-casing it into a
+// buffer and comparing strings reads back, in wide loads, bytes just stored
+// one by one, which stalls.
+func builtinSpelling(name string) LabelKind {
+	if len(name) > maxSpelling {
+		return NotReference
+	}
+	first, rest := foldName(name)
+	for _, s := range spellingsByLength[len(name)] {
+		if s.first == first && s.rest == rest {
+			return s.kind
+		}
 	}
 	return NotReference
 }
 
-// asciiLower maps 'A'..'Z' to 'a'..'z' and every other byte to itself.
-var asciiLower = func() (t [256]byte) {
-	for i := range t {
-		t[i] = byte(i)
+// foldName returns the bytes of name as two little-endian words, bytes 0-7
+// and 8-15, zero-padded, with ASCII upper-case letters lower-cased. Other
+// bytes keep their values except that bytes of 0x80 and above may gain
+// 0x20, which leaves them above 0x80: they never equal ASCII. Bytes past 16
+// are ignored, and a name of 0, 1 or 3 bytes folds to zero: no built-in
+// spelling has those lengths. The name is read in overlapping words, not
+// byte by byte.
+func foldName(name string) (first, rest uint64) {
+	switch n := len(name); {
+	case n >= 16:
+		first, rest = load64(name), load64(name[8:])
+	case n >= 8:
+		first = load64(name)
+		// The last eight bytes, shifted so that byte 8 lands lowest.
+		rest = load64(name[n-8:]) >> (8 * (16 - n))
+	case n >= 4:
+		// The first four bytes and the last four; where they overlap, both
+		// put the same byte in the same place.
+		first = uint64(load32(name)) | uint64(load32(name[n-4:]))<<(8*(n-4))
+	case n == 2:
+		first = uint64(name[0]) | uint64(name[1])<<8
 	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = byte(c) + 'a' - 'A'
-	}
-	return t
-}()
+	return lowerLanes(first), lowerLanes(rest)
+}
+
+// load32 reads s[0:4] as a little-endian word.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// lowerLanes adds 0x20 to every byte of w from 'A' to 'Z'.
+func lowerLanes(w uint64) uint64 {
+	ascii := w &^ laneHigh // lanesAtLeast needs bytes below 0x80
+	upper := lanesAtLeast(ascii, 'A') &^ lanesAtLeast(ascii, 'Z'+1)
+	return w | upper>>2 // 0x80 >> 2 is 0x20
+}
 
 // ParseTraceID decodes a trace-ID label value: 32 hex digits, or 16 when
 // pad64 is set (a 64-bit ID, left-padded with zeros as Jaeger and B3 do),
@@ -303,19 +370,32 @@ func trimHexPrefix(s string) string {
 // once, and the branch-free lane arithmetic suits random hex, which defeats
 // branch prediction.
 func hex16(s string) (uint64, bool) {
-	_ = s[15]
-	var word, bad uint64
-	for i := range 2 { // eight digits at a time
-		x := load64(s[8*i:])
-		digits := lanesAtLeast(x, '0') &^ lanesAtLeast(x, '9'+1)
-		lower := x | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
-		letters := lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
-		bad |= (digits | letters) ^ laneHigh | x&laneHigh
-		// A digit's low four bits are its value; a letter's plus 9.
-		nibbles := x&(0x0f*lanes) + (letters>>7)*9
-		word |= uint64(packNibbles(nibbles)) << (32 * i)
-	}
+	first, second := load64(s), load64(s[8:])
+	lettersFirst, lettersSecond := hexLetters(first), hexLetters(second)
+	bad := hexBad(first, lettersFirst) | hexBad(second, lettersSecond)
+	word := uint64(hexWordValue(first, lettersFirst)) | uint64(hexWordValue(second, lettersSecond))<<32
 	return word, bad == 0
+}
+
+// hexLetters sets the top bit of every byte of x that is 'a'-'f' or 'A'-'F'.
+func hexLetters(x uint64) uint64 {
+	lower := (x &^ laneHigh) | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
+	return lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
+}
+
+// hexBad is zero when every byte of x is a hex digit; letters is
+// hexLetters(x).
+func hexBad(x, letters uint64) uint64 {
+	ascii := x &^ laneHigh
+	digits := lanesAtLeast(ascii, '0') &^ lanesAtLeast(ascii, '9'+1)
+	return (digits | letters) ^ laneHigh | x&laneHigh
+}
+
+// hexWordValue decodes the eight hex digits of x (the first digit in the
+// lowest byte) into four bytes (the first in the lowest byte); letters is
+// hexLetters(x). A digit's low four bits are its value; a letter's plus 9.
+func hexWordValue(x, letters uint64) uint32 {
+	return packNibbles(x&(0x0f*lanes) + (letters>>7)*9)
 }
 
 // hexByte decodes two hex digits.

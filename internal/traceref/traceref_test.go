@@ -1,6 +1,7 @@
 package traceref
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"strings"
 	"testing"
@@ -316,5 +317,30 @@ func TestHex16EveryByte(t *testing.T) {
 				t.Fatalf("hex16(%q) = %x, want %x", digits, spanIDOf(got), want)
 			}
 		}
+	}
+}
+
+// TestFoldName checks foldName against byte-by-byte lower-casing for every
+// length, so that its overlapping word loads cannot misplace a byte.
+func TestFoldName(t *testing.T) {
+	t.Parallel()
+	const text = "TrAcE-Id.UbEr_X\xc1Zq@[`{"
+	for n := 0; n <= len(text); n++ {
+		name := text[:n]
+		var want [16]byte
+		if n != 0 && n != 1 && n != 3 {
+			for i := 0; i < n && i < 16; i++ {
+				c := name[i]
+				if 'A' <= c && c <= 'Z' || 0xc1 <= c && c <= 0xda {
+					c |= 0x20 // bytes of 0x80 and above may gain 0x20
+				}
+				want[i] = c
+			}
+		}
+		first, rest := foldName(name)
+		var got [16]byte
+		binary.LittleEndian.PutUint64(got[:8], first)
+		binary.LittleEndian.PutUint64(got[8:], rest)
+		assert.Equal(t, want, got, "foldName(%q)", name)
 	}
 }
