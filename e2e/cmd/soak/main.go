@@ -37,7 +37,8 @@ func main() {
 	var (
 		collector  = flag.String("collector", "_build/otelcol-exemplarlink", "path to the built collector")
 		duration   = flag.Duration("duration", 10*time.Minute, "how long to run the load")
-		series     = flag.Int("series", 2000, "histogram series served per scrape (10 exemplars each)")
+		series     = flag.Int("series", 2200, "histogram series served per scrape (10 exemplars each)")
+		minRate    = flag.Float64("min-rate", 20000, "fail if fewer exemplars per second were served, from the first scrape to the last (0: no check)")
 		interval   = flag.Duration("scrape-interval", time.Second, "prometheus receiver scrape interval")
 		sample     = flag.Duration("sample-every", 10*time.Second, "how often to sample memory and goroutines")
 		maxGrowth  = flag.Float64("max-rss-growth", 0.25, "fail if RSS in the last third exceeds the second third by more than this fraction")
@@ -45,7 +46,7 @@ func main() {
 		workDir    = flag.String("workdir", "", "where to keep the config and collector log (default: a temp dir)")
 	)
 	flag.Parse()
-	if err := run(*collector, *duration, *series, *interval, *sample, *maxGrowth, *reportPath, *workDir); err != nil {
+	if err := run(*collector, *duration, *series, *interval, *sample, *maxGrowth, *minRate, *reportPath, *workDir); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
@@ -84,6 +85,21 @@ type target struct {
 	// default) and sends nothing for it.
 	firstOnce               sync.Once
 	firstValid, firstServed int64
+	// When the first and the latest complete scrape were served.
+	firstAt time.Time
+	lastAt  atomic.Int64 // UnixNano
+}
+
+// sustainedRate is the exemplars served per second after the first scrape,
+// over the time from the first complete scrape to the last: it leaves out
+// the collector's start-up and the drain at the end.
+func (t *target) sustainedRate() float64 {
+	served := t.valid.Load() + t.malformed.Load() - t.firstServed
+	window := time.Unix(0, t.lastAt.Load()).Sub(t.firstAt)
+	if window <= 0 {
+		return 0
+	}
+	return float64(served) / window.Seconds()
 }
 
 var bounds = []string{"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"}
@@ -123,7 +139,9 @@ func (t *target) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	if _, err := io.WriteString(w, body.String()); err != nil {
 		return // not served completely: not counted
 	}
-	t.firstOnce.Do(func() { t.firstValid, t.firstServed = valid, valid+malformed })
+	now := time.Now()
+	t.firstOnce.Do(func() { t.firstValid, t.firstServed, t.firstAt = valid, valid+malformed, now })
+	t.lastAt.Store(now.UnixNano())
 	t.scrapes.Add(1)
 	t.valid.Add(valid)
 	t.malformed.Add(malformed)
@@ -185,7 +203,7 @@ type sampleRow struct {
 	gcmLinked  int
 }
 
-func run(collectorPath string, duration time.Duration, series int, interval, sampleEvery time.Duration, maxGrowth float64, reportPath, workDir string) error {
+func run(collectorPath string, duration time.Duration, series int, interval, sampleEvery time.Duration, maxGrowth, minRate float64, reportPath, workDir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -341,14 +359,18 @@ loop:
 		problems = append(problems, fmt.Sprintf("Cloud Monitoring got %d exemplars, want %d (served after the first scrape)", stats.Exemplars, wantExported))
 	}
 	growth, memNote := rssGrowth(rows)
+	rate := tgt.sustainedRate()
+	if minRate > 0 && rate < minRate {
+		problems = append(problems, fmt.Sprintf("the target served %.0f exemplars per second, fewer than %.0f", rate, minRate))
+	}
 	if growth > maxGrowth {
 		problems = append(problems, fmt.Sprintf("RSS grew %.0f%% from the second to the last third of the run", 100*growth))
 	}
 	summary := summaryLine(logPath)
 
 	var report strings.Builder
-	fmt.Fprintf(&report, "Soak: %s, %d scrapes, %d exemplars served (%.0f/s), %d valid, %d malformed.\n\n",
-		elapsed.Round(time.Second), tgt.scrapes.Load(), served, float64(served)/elapsed.Seconds(), valid, malformed)
+	fmt.Fprintf(&report, "Soak: %s, %d scrapes, %d exemplars served (%d valid, %d malformed), %.0f per second from the first scrape to the last.\n\n",
+		elapsed.Round(time.Second), tgt.scrapes.Load(), served, valid, malformed, rate)
 	fmt.Fprintln(&report, "| elapsed | RSS MiB | goroutines | served | linked | unlinked | linked in Cloud Monitoring |")
 	fmt.Fprintln(&report, "| --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {
