@@ -42,6 +42,11 @@ type exemplarLinkProcessor struct {
 	// that the config names none and the built-in spellings are on.
 	configuredLabels map[string]traceref.LabelKind
 	builtinOnly      bool
+	// nameLengths has bit n set when a name labelKind recognises is n
+	// bytes long; longNames says that a configured name is 64 bytes or
+	// longer, past what the mask holds. See mayBeReference.
+	nameLengths uint64
+	longNames   bool
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
@@ -73,6 +78,16 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 		}
 	}
 	p.builtinOnly = p.configuredLabels == nil && cfg.BuiltinLabelNames
+	if cfg.BuiltinLabelNames {
+		p.nameLengths = traceref.BuiltinLengths()
+	}
+	for name := range p.configuredLabels {
+		if len(name) < 64 {
+			p.nameLengths |= 1 << len(name)
+		} else {
+			p.longNames = true
+		}
+	}
 	for s := range p.linkedOptions {
 		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
 			attribute.String(metadata.AttributeSource, linksummary.Source(s).String())))
@@ -216,9 +231,14 @@ type labelRef struct {
 	problem traceref.Problem
 }
 
-// labelKind says what a label name holds. It runs for every label, so the
-// default configuration's path (no configured names) stays small enough to
-// be inlined.
+// mayBeReference rules out, without a call, the label names whose length
+// no recognised name has: most labels.
+func (p *exemplarLinkProcessor) mayBeReference(name string) bool {
+	// A shift of 64 or more gives 0: such names depend on longNames.
+	return p.nameLengths&(1<<len(name)) != 0 || p.longNames && len(name) >= 64
+}
+
+// labelKind says what a label name holds.
 func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
 	if p.builtinOnly {
 		return traceref.BuiltinKind(name)
@@ -351,6 +371,10 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	batch.numRefs, batch.moreRefs = 0, false
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
+		if !p.mayBeReference(k) {
+			i++
+			return true
+		}
 		if kind := p.labelKind(k); kind != traceref.NotReference {
 			if batch.numRefs == cachedRefs {
 				batch.moreRefs = true

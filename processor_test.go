@@ -134,6 +134,17 @@ func TestProcessExemplar(t *testing.T) {
 			want:   exemplar{trace: traceHex, span: spanHex},
 		},
 		{
+			// Names of 64 bytes or more are past the length mask that lets
+			// most labels skip the name lookup.
+			name: "configured names of 64 and 100 bytes",
+			config: func(c *Config) {
+				c.TraceIDLabels = []string{strings.Repeat("t", 64)}
+				c.SpanIDLabels = []string{strings.Repeat("s", 100)}
+			},
+			in:   exemplar{labels: []label{{strings.Repeat("t", 64), traceHex}, {strings.Repeat("s", 100), spanHex}, {strings.Repeat("x", 64), "kept"}}},
+			want: exemplar{labels: []label{{strings.Repeat("x", 64), "kept"}}, trace: traceHex, span: spanHex},
+		},
+		{
 			name:   "configured name takes precedence over built-in spelling",
 			config: func(c *Config) { c.TraceContextLabels = []string{"trace_id"} },
 			in:     exemplar{labels: []label{{"trace_id", traceHex}, {"span_id", spanHex}}},

@@ -66,7 +66,7 @@ type (
 // builtinSpelling.
 func BuiltinKind(name string) LabelKind {
 	// A shift of 64 or more gives 0, so long names fail the test too.
-	if spellingLengths&(1<<len(name)) == 0 {
+	if builtinLengths&(1<<len(name)) == 0 {
 		return NotReference
 	}
 	return builtinSpelling(name)
@@ -99,18 +99,22 @@ type foldedSpelling struct {
 }
 
 var (
-	// spellingsByLength holds the built-in spellings by their length, and
-	// spellingLengths has bit n set when one is n bytes long.
+	// spellingsByLength holds the built-in spellings by their length.
 	spellingsByLength [maxSpelling + 1][]foldedSpelling
-	spellingLengths   uint64
+	// builtinLengths has bit n set when a built-in spelling is n bytes long.
+	builtinLengths uint64
 )
+
+// BuiltinLengths has bit n set when a built-in spelling is n bytes long: a
+// name whose bit is clear is no built-in spelling.
+func BuiltinLengths() uint64 { return builtinLengths }
 
 func init() {
 	for _, group := range builtinSpellings {
 		for _, name := range group.names {
 			first, rest := foldName(name)
 			spellingsByLength[len(name)] = append(spellingsByLength[len(name)], foldedSpelling{first, rest, group.kind})
-			spellingLengths |= 1 << len(name)
+			builtinLengths |= 1 << len(name)
 		}
 	}
 }
