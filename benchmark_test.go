@@ -5,10 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -83,40 +81,11 @@ func newBenchProcessor(ctx context.Context, set processor.Settings, next consume
 }
 
 // benchmarkBatch measures newProc's processor consuming the batches that
-// copies hands out, and reports the time per exemplar (or per data point
-// for a batch without exemplars).
+// copies hands out (see benchdata.Measure).
 func benchmarkBatch(b *testing.B, newProc newProcessor, copies *benchdata.Copies) {
-	template := copies.Template()
-	ctx := context.Background()
-	proc, err := newProc(ctx, processortest.NewNopSettings(metadata.Type), consumertest.NewNop())
+	proc, err := newProc(context.Background(), processortest.NewNopSettings(metadata.Type), consumertest.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := proc.Start(ctx, componenttest.NewNopHost()); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := proc.Shutdown(ctx); err != nil {
-			b.Error(err)
-		}
-	}()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := proc.ConsumeMetrics(ctx, copies.Next(b)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := copies.Check(); err != nil {
-		b.Fatal(err)
-	}
-	reportPerItem(b, template)
-}
-
-func reportPerItem(b *testing.B, template pmetric.Metrics) {
-	if n := benchdata.Exemplars(template); n > 0 {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/exemplar")
-	} else {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(template.DataPointCount()), "ns/datapoint")
-	}
+	benchdata.Measure(b, proc, copies)
 }

@@ -52,33 +52,28 @@ var batches = []struct {
 
 // newMetrics creates a started-able metrics component that passes batches
 // to next (processors) or sends them away (the exporter).
-type newMetrics func(ctx context.Context, next consumer.Metrics) (metricsComponent, error)
-
-type metricsComponent interface {
-	component.Component
-	consumer.Metrics
-}
+type newMetrics func(ctx context.Context, next consumer.Metrics) (benchdata.Component, error)
 
 // impls are the processors compared on every batch.
 var impls = []struct {
 	name string
 	new  newMetrics
 }{
-	{"floor", func(ctx context.Context, next consumer.Metrics) (metricsComponent, error) {
+	{"floor", func(ctx context.Context, next consumer.Metrics) (benchdata.Component, error) {
 		return benchdata.NewFloor(ctx, processortest.NewNopSettings(component.MustNewType("floor")), next)
 	}},
 	{"exemplar_link", newExemplarLink},
 	{"ottl", newTransform},
 }
 
-func newExemplarLink(ctx context.Context, next consumer.Metrics) (metricsComponent, error) {
+func newExemplarLink(ctx context.Context, next consumer.Metrics) (benchdata.Component, error) {
 	f := exemplarlinkprocessor.NewFactory()
 	return f.CreateMetrics(ctx, processortest.NewNopSettings(f.Type()), f.CreateDefaultConfig(), next)
 }
 
 // newTransform creates the transform processor configured as
 // testdata/transform.yaml says.
-func newTransform(ctx context.Context, next consumer.Metrics) (metricsComponent, error) {
+func newTransform(ctx context.Context, next consumer.Metrics) (benchdata.Component, error) {
 	f := transformprocessor.NewFactory()
 	cfg, err := loadConfig(f, "testdata/transform.yaml", "processors::transform/exemplar_links")
 	if err != nil {
@@ -132,38 +127,13 @@ func BenchmarkCompare(b *testing.B) {
 }
 
 // benchmarkBatch measures newComp's component consuming the batches that
-// copies hands out and reports the time per exemplar, or per data point
-// for a batch without exemplars.
+// copies hands out (see benchdata.Measure).
 func benchmarkBatch(b *testing.B, newComp newMetrics, copies *benchdata.Copies) {
-	template := copies.Template()
-	ctx := context.Background()
-	comp, err := newComp(ctx, consumertest.NewNop())
+	comp, err := newComp(context.Background(), consumertest.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := comp.Start(ctx, componenttest.NewNopHost()); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := comp.Shutdown(ctx); err != nil {
-			b.Error(err)
-		}
-	}()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := comp.ConsumeMetrics(ctx, copies.Next(b)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := copies.Check(); err != nil {
-		b.Fatal(err)
-	}
-	if n := benchdata.Exemplars(template); n > 0 {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/exemplar")
-	} else {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(template.DataPointCount()), "ns/datapoint")
-	}
+	benchdata.Measure(b, comp, copies)
 }
 
 // TestTransformMatchesExemplarLink checks that the OTTL statements really

@@ -37,7 +37,7 @@ const gmpProject = "exemplarlink-bench"
 // work. Cumulative normalisation is off so repeated batches are all sent
 // in full (it would also add its cache upkeep to the exporter's cost,
 // which would only make exemplar_link look cheaper in comparison).
-func newGMPExporter(ctx context.Context, addr string) (metricsComponent, error) {
+func newGMPExporter(ctx context.Context, addr string) (benchdata.Component, error) {
 	f := googlemanagedprometheusexporter.NewFactory()
 	cfg := f.CreateDefaultConfig().(*googlemanagedprometheusexporter.Config)
 	cfg.GMPConfig.ProjectID = gmpProject
@@ -72,7 +72,7 @@ func benchmarkExporter(b *testing.B, template pmetric.Metrics) {
 		b.Fatal(err)
 	}
 
-	benchmarkBatch(b, func(ctx context.Context, _ consumer.Metrics) (metricsComponent, error) {
+	benchmarkBatch(b, func(ctx context.Context, _ consumer.Metrics) (benchdata.Component, error) {
 		return newGMPExporter(ctx, srv.Addr())
 	}, benchdata.NewCopies(linked))
 

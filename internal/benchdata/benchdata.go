@@ -21,7 +21,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"testing"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -410,4 +413,44 @@ func equal(a, b pmetric.Metrics) bool {
 	x, err1 := m.MarshalMetrics(a)
 	y, err2 := m.MarshalMetrics(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// Component is what Measure drives: a processor or an exporter.
+type Component interface {
+	component.Component
+	consumer.Metrics
+}
+
+// Measure starts comp, has it consume the batches that copies hands out for
+// b.Loop's iterations, shuts it down, and reports the time per exemplar (or
+// per data point for a batch without exemplars). Every benchmark of the
+// repository measures through it, so that all implementations are measured
+// the same way.
+func Measure(b *testing.B, comp Component, copies *Copies) {
+	ctx := context.Background()
+	if err := comp.Start(ctx, componenttest.NewNopHost()); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := comp.Shutdown(ctx); err != nil {
+			b.Error(err)
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := comp.ConsumeMetrics(ctx, copies.Next(b)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := copies.Check(); err != nil {
+		b.Fatal(err)
+	}
+	template := copies.Template()
+	perItem := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	if n := Exemplars(template); n > 0 {
+		b.ReportMetric(perItem/float64(n), "ns/exemplar")
+	} else {
+		b.ReportMetric(perItem/float64(template.DataPointCount()), "ns/datapoint")
+	}
 }
