@@ -38,10 +38,9 @@ type exemplarLinkProcessor struct {
 	summary   *linksummary.Logger
 
 	// configuredLabels maps the exact names from the config to their kind;
-	// they take precedence over the built-in spellings. builtinOnly says
-	// that the config names none and the built-in spellings are on.
+	// they take precedence over the built-in spellings. nil when the config
+	// names none.
 	configuredLabels map[string]traceref.LabelKind
-	builtinOnly      bool
 	// nameLengths has bit n set when a name labelKind recognises is n
 	// bytes long; longNames says that a configured name is 64 bytes or
 	// longer, past what the mask holds. See mayBeReference.
@@ -77,7 +76,6 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 			p.configuredLabels[name] = kind
 		}
 	}
-	p.builtinOnly = p.configuredLabels == nil && cfg.BuiltinLabelNames
 	if cfg.BuiltinLabelNames {
 		p.nameLengths = traceref.BuiltinLengths()
 	}
@@ -240,15 +238,10 @@ func (p *exemplarLinkProcessor) mayBeReference(name string) bool {
 
 // labelKind says what a label name holds.
 func (p *exemplarLinkProcessor) labelKind(name string) traceref.LabelKind {
-	if p.builtinOnly {
-		return traceref.BuiltinKind(name)
-	}
-	return p.configuredOrBuiltinKind(name)
-}
-
-func (p *exemplarLinkProcessor) configuredOrBuiltinKind(name string) traceref.LabelKind {
-	if kind, ok := p.configuredLabels[name]; ok {
-		return kind
+	if p.configuredLabels != nil {
+		if kind, ok := p.configuredLabels[name]; ok {
+			return kind
+		}
 	}
 	if p.cfg.BuiltinLabelNames {
 		return traceref.BuiltinKind(name)
@@ -306,10 +299,7 @@ type exemplarRefs struct {
 // add takes in one reference label; pos is its place in batchState.refs,
 // or -1 when it is not kept there.
 func (r *exemplarRefs) add(pos int, key string, v pcommon.Value, ref *labelRef) {
-	switch {
-	case ref.kind == traceref.NotReference:
-		return
-	case ref.problem != traceref.OK:
+	if ref.problem != traceref.OK {
 		if r.problem == traceref.OK {
 			r.problem, r.problemLabel, r.problemValue = ref.problem, key, valueForLog(v)
 		}
@@ -371,18 +361,16 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	batch.numRefs, batch.moreRefs = 0, false
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
-		if !p.mayBeReference(k) {
-			i++
-			return true
-		}
-		if kind := p.labelKind(k); kind != traceref.NotReference {
-			if batch.numRefs == cachedRefs {
-				batch.moreRefs = true
-				return false // gatherUncached reads the rest
+		if p.mayBeReference(k) {
+			if kind := p.labelKind(k); kind != traceref.NotReference {
+				if batch.numRefs == cachedRefs {
+					batch.moreRefs = true
+					return false // gatherUncached reads the rest
+				}
+				r := &batch.refs[batch.numRefs]
+				r.index, r.key, r.value, r.kind = i, k, v, kind
+				batch.numRefs++
 			}
-			r := &batch.refs[batch.numRefs]
-			r.index, r.key, r.value, r.kind = i, k, v, kind
-			batch.numRefs++
 		}
 		i++
 		return true
