@@ -119,10 +119,9 @@ func init() {
 	}
 }
 
-// builtinSpelling looks a name of at most maxSpelling bytes up among the
-// built-in spellings. The name stays in registers: lower-casing it into a
-// buffer and comparing strings reads back, in wide loads, bytes just stored
-// one by one, which stalls.
+// builtinSpelling looks a name up among the built-in spellings of its
+// length. It compares two folded words per spelling instead of lower-casing
+// the name into a buffer and comparing strings.
 func builtinSpelling(name string) LabelKind {
 	if len(name) > maxSpelling {
 		return NotReference
