@@ -168,8 +168,8 @@ func load32(s string) uint32 {
 
 // lowerLanes adds 0x20 to every byte of w from 'A' to 'Z'.
 func lowerLanes(w uint64) uint64 {
-	ascii := w &^ laneHigh // lanesAtLeast needs bytes below 0x80
-	upper := lanesAtLeast(ascii, 'A') &^ lanesAtLeast(ascii, 'Z'+1)
+	ascii := w &^ laneHigh // lanesInRange needs bytes below 0x80
+	upper := lanesInRange(ascii, 'A', 'Z')
 	return w | upper>>2 // 0x80 >> 2 is 0x20
 }
 
@@ -383,14 +383,14 @@ func hex16(s string) (uint64, bool) {
 // hexLetters sets the top bit of every byte of x that is 'a'-'f' or 'A'-'F'.
 func hexLetters(x uint64) uint64 {
 	lower := (x &^ laneHigh) | 0x20*lanes // 'A'-'F' to 'a'-'f'; no other byte becomes one
-	return lanesAtLeast(lower, 'a') &^ lanesAtLeast(lower, 'f'+1)
+	return lanesInRange(lower, 'a', 'f')
 }
 
 // hexBad is zero when every byte of x is a hex digit; letters is
 // hexLetters(x).
 func hexBad(x, letters uint64) uint64 {
 	ascii := x &^ laneHigh
-	digits := lanesAtLeast(ascii, '0') &^ lanesAtLeast(ascii, '9'+1)
+	digits := lanesInRange(ascii, '0', '9')
 	return (digits | letters) ^ laneHigh | x&laneHigh
 }
 
@@ -424,6 +424,12 @@ const (
 // must be below 0x80 and c at most 0x80, so no lane carries into the next.
 func lanesAtLeast(x, c uint64) uint64 {
 	return (x + (0x80-c)*lanes) & laneHigh
+}
+
+// lanesInRange sets the top bit of every byte of x from lo to hi, both
+// included; x's bytes must be below 0x80 and hi below 0x80.
+func lanesInRange(x, lo, hi uint64) uint64 {
+	return lanesAtLeast(x, lo) &^ lanesAtLeast(x, hi+1)
 }
 
 // packNibbles joins eight nibbles (the first in the lowest byte) into four
