@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
 )
 
@@ -55,7 +55,7 @@ func newGMPExporter(ctx context.Context, addr string) (benchdata.Component, erro
 // behind exemplar_link: template after one pass of the processor, so that
 // the linked exemplars carry Cloud Trace links.
 func benchmarkExporter(b *testing.B, template pmetric.Metrics) {
-	srv, err := fakegcm.Start(fakegcm.CountOnly())
+	srv, err := gcpstandin.Start(gcpstandin.CountOnly())
 	if err != nil {
 		b.Fatal(err)
 	}

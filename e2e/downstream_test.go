@@ -23,7 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
 )
 
@@ -75,7 +75,7 @@ func (t *tap) last() pmetric.Metrics {
 // reaches Cloud Monitoring altered.
 func TestDownstreamFaults(t *testing.T) {
 	ctx := context.Background()
-	gcm, err := fakegcm.Start()
+	gcm, err := gcpstandin.Start()
 	if err != nil {
 		t.Fatalf("start fake Cloud Monitoring: %v", err)
 	}
@@ -158,7 +158,7 @@ func TestDownstreamFaults(t *testing.T) {
 	// 5. It comes back on the same address. The exporter's connection
 	// recovers with backoff; until then each attempt fails, and each is a
 	// new batch that the processor must still handle exactly as before.
-	if gcm, err = fakegcm.Start(fakegcm.WithAddr(addr)); err != nil {
+	if gcm, err = gcpstandin.Start(gcpstandin.WithAddr(addr)); err != nil {
 		t.Fatalf("restart fake Cloud Monitoring on %s: %v", addr, err)
 	}
 	deadline := time.Now().Add(reconnectTimeout)
@@ -248,7 +248,7 @@ func sameMetrics(a, b pmetric.Metrics) bool {
 // remaining labels as dropped labels. complete says every exemplar must
 // have arrived; otherwise a failed request may have lost some, but what
 // arrived must still match.
-func checkExported(t *testing.T, phase string, gcm *fakegcm.Server, want pmetric.Metrics, complete bool) {
+func checkExported(t *testing.T, phase string, gcm *gcpstandin.Server, want pmetric.Metrics, complete bool) {
 	t.Helper()
 	expected := map[string]int{}
 	total := 0
@@ -308,12 +308,12 @@ func describeOutput(md pmetric.Metrics) []string {
 	return out
 }
 
-func describeRecorded(gcm *fakegcm.Server) []string {
+func describeRecorded(gcm *gcpstandin.Server) []string {
 	var out []string
 	for _, ts := range gcm.TimeSeries() {
 		for _, p := range ts.GetPoints() {
 			for _, ex := range p.GetValue().GetDistributionValue().GetExemplars() {
-				out = append(out, describe(ex.GetValue(), ex.GetTimestamp().AsTime(), fakegcm.SpanName(ex), fakegcm.DroppedLabels(ex)))
+				out = append(out, describe(ex.GetValue(), ex.GetTimestamp().AsTime(), gcpstandin.SpanName(ex), gcpstandin.DroppedLabels(ex)))
 			}
 		}
 	}

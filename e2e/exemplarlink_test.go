@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	distributionpb "google.golang.org/genproto/googleapis/api/distribution"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
 // tableOutEnv names a file to write the results table to (markdown).
@@ -148,8 +148,8 @@ func sanitized(l prometheus.Labels) map[string]string {
 // not projects/<project>/traces/T/spans/S, or an attachment of another type.
 func observe(ex *distributionpb.Distribution_Exemplar) (outcome, error) {
 	var o outcome
-	if name := fakegcm.SpanName(ex); name != "" {
-		p, trace, span, err := fakegcm.ParseSpanName(name)
+	if name := gcpstandin.SpanName(ex); name != "" {
+		p, trace, span, err := gcpstandin.ParseSpanName(name)
 		if err != nil {
 			return o, fmt.Errorf("span name %q: %w", name, err)
 		}
@@ -158,7 +158,7 @@ func observe(ex *distributionpb.Distribution_Exemplar) (outcome, error) {
 		}
 		o.trace, o.span = trace, span
 	}
-	o.dropped = fakegcm.DroppedLabels(ex)
+	o.dropped = gcpstandin.DroppedLabels(ex)
 	want := len(o.dropped)
 	if want > 0 {
 		want = 1

@@ -25,7 +25,7 @@ import (
 	distributionpb "google.golang.org/genproto/googleapis/api/distribution"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
 const (
@@ -88,7 +88,7 @@ func runPipeline(t *testing.T, name, target string, withProcessor bool, styles [
 	host := componenttest.NewNopHost()
 	buildInfo := component.NewDefaultBuildInfo()
 
-	gcm, err := fakegcm.Start()
+	gcm, err := gcpstandin.Start()
 	if err != nil {
 		t.Fatalf("start fake Cloud Monitoring: %v", err)
 	}

@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
 func main() {
@@ -214,7 +214,7 @@ func run(collectorPath string, duration time.Duration, series int, interval, sam
 		}
 		workDir = dir
 	}
-	gcm, err := fakegcm.Start(fakegcm.CountOnly())
+	gcm, err := gcpstandin.Start(gcpstandin.CountOnly())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package fakegcm
+package gcpstandin
 
 import (
 	"context"

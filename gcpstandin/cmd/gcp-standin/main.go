@@ -1,13 +1,13 @@
-// Command fakegcm serves the fake Cloud Monitoring MetricService of package
-// fakegcm, so a collector binary can export to it in a demo or a soak test:
+// Command gcp-standin serves the fake Cloud Monitoring MetricService of package
+// gcpstandin, so a collector binary can export to it in a demo or a soak test:
 //
-//	fakegcm -addr 127.0.0.1:0 -interval 10s
+//	gcp-standin -addr 127.0.0.1:0 -interval 10s
 //
 // prints the address it listens on, then at every interval (and at exit) a
 // line of running totals:
 //
-//	fakegcm: listening on 127.0.0.1:40123
-//	fakegcm: requests=12 rejected=0 time_series=96 points=96 exemplars=80 exemplars_with_span_context=60
+//	gcp-standin: listening on 127.0.0.1:40123
+//	gcp-standin: requests=12 rejected=0 time_series=96 points=96 exemplars=80 exemplars_with_span_context=60
 //
 // Point the exporter at it with `metric: {endpoint: <addr>, use_insecure:
 // true}`. It keeps counts only, so its memory stays flat. It stops on
@@ -23,21 +23,21 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
 func main() {
-	addr := flag.String("addr", fakegcm.DefaultAddr, "host:port to listen on (port 0 picks a free one)")
+	addr := flag.String("addr", gcpstandin.DefaultAddr, "host:port to listen on (port 0 picks a free one)")
 	interval := flag.Duration("interval", 10*time.Second, "how often to print the running totals (0: only at exit)")
 	runFor := flag.Duration("for", 0, "exit after this long (0: run until SIGINT/SIGTERM)")
 	flag.Parse()
 
-	srv, err := fakegcm.Start(fakegcm.WithAddr(*addr), fakegcm.CountOnly())
+	srv, err := gcpstandin.Start(gcpstandin.WithAddr(*addr), gcpstandin.CountOnly())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fakegcm:", err)
+		fmt.Fprintln(os.Stderr, "gcp-standin:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("fakegcm: listening on %s\n", srv.Addr())
+	fmt.Printf("gcp-standin: listening on %s\n", srv.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -65,7 +65,7 @@ func main() {
 	}
 }
 
-func printStats(s fakegcm.Stats) {
-	fmt.Printf("fakegcm: requests=%d rejected=%d time_series=%d points=%d exemplars=%d exemplars_with_span_context=%d\n",
+func printStats(s gcpstandin.Stats) {
+	fmt.Printf("gcp-standin: requests=%d rejected=%d time_series=%d points=%d exemplars=%d exemplars_with_span_context=%d\n",
 		s.Requests, s.Rejected, s.TimeSeries, s.Points, s.Exemplars, s.SpanContextExemplars)
 }

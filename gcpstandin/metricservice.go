@@ -1,4 +1,4 @@
-// Package fakegcm is an in-process fake of Google Cloud Monitoring's
+// Package gcpstandin is a local stand-in for Google Cloud Monitoring's
 // MetricService gRPC API, for tests, benchmarks and demos of collector
 // pipelines that export to Cloud Monitoring (the googlemanagedprometheus and
 // googlecloud exporters). It speaks the real protobuf API
@@ -14,7 +14,7 @@
 // CreateMetricDescriptor so GetMetricDescriptor can return them, and can be
 // told to fail write calls with a chosen gRPC error. Every method is safe
 // for concurrent use.
-package fakegcm // import "github.com/exemplarlink/exemplarlinkprocessor/e2e/fakegcm"
+package gcpstandin // import "github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 
 import (
 	"context"
@@ -159,7 +159,7 @@ func (s *Server) FailNext(n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
-		err = status.Error(codes.Unavailable, "fakegcm: injected failure")
+		err = status.Error(codes.Unavailable, "gcpstandin: injected failure")
 	}
 	s.failLeft, s.failErr = n, err
 }
@@ -225,7 +225,7 @@ func (s *Server) CreateServiceTimeSeries(_ context.Context, req *monitoringpb.Cr
 
 func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empty, error) {
 	if !strings.HasPrefix(req.GetName(), "projects/") {
-		return nil, status.Errorf(codes.InvalidArgument, "fakegcm: name %q is not projects/PROJECT", req.GetName())
+		return nil, status.Errorf(codes.InvalidArgument, "gcpstandin: name %q is not projects/PROJECT", req.GetName())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -259,7 +259,7 @@ func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empt
 func (s *Server) CreateMetricDescriptor(_ context.Context, req *monitoringpb.CreateMetricDescriptorRequest) (*metricpb.MetricDescriptor, error) {
 	md := req.GetMetricDescriptor()
 	if md.GetType() == "" {
-		return nil, status.Error(codes.InvalidArgument, "fakegcm: metric descriptor without type")
+		return nil, status.Error(codes.InvalidArgument, "gcpstandin: metric descriptor without type")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -276,7 +276,7 @@ func (s *Server) GetMetricDescriptor(_ context.Context, req *monitoringpb.GetMet
 	if md, found := s.descriptors[metricType]; ok && found {
 		return proto.Clone(md).(*metricpb.MetricDescriptor), nil
 	}
-	return nil, status.Errorf(codes.NotFound, "fakegcm: no metric descriptor %q", req.GetName())
+	return nil, status.Errorf(codes.NotFound, "gcpstandin: no metric descriptor %q", req.GetName())
 }
 
 // SpanName returns the span_name of the exemplar's SpanContext attachment
@@ -311,7 +311,7 @@ func DroppedLabels(ex *distributionpb.Distribution_Exemplar) map[string]string {
 
 // ErrNoSpanContext is returned by ParseSpanName for a name that is not
 // projects/P/traces/T/spans/S.
-var ErrNoSpanContext = errors.New("fakegcm: not a span name of the form projects/P/traces/T/spans/S")
+var ErrNoSpanContext = errors.New("gcpstandin: not a span name of the form projects/P/traces/T/spans/S")
 
 // ParseSpanName splits projects/P/traces/T/spans/S into its parts.
 func ParseSpanName(name string) (project, traceID, spanID string, err error) {
