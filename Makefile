@@ -25,6 +25,7 @@ include $(ROOT)/e2e/e2e.mk
 include $(ROOT)/demo/demo.mk
 include $(ROOT)/bench/bench.mk
 include $(ROOT)/image/image.mk
+include $(ROOT)/deploy/deploy.mk
 
 .PHONY: test integration lint unit fuzz release-check release-sync compat
 test: lint unit fuzz
