@@ -295,7 +295,7 @@ func TestManifestsFitTogether(t *testing.T) {
 	}
 
 	sa := only[*corev1.ServiceAccount](t, ms, "gke/01-serviceaccount.yaml")
-	assert.Regexp(t, `^exemplarlink-collector@[A-Za-z0-9_-]+\.iam\.gserviceaccount\.com$`, sa.Annotations[wiAnnotation])
+	assert.Equal(t, "exemplarlink-collector@YOUR_PROJECT_ID.iam.gserviceaccount.com", sa.Annotations[wiAnnotation])
 
 	// RBAC: the collector's service account may read pods, services and
 	// endpoints everywhere, and nothing else.
@@ -459,4 +459,33 @@ func TestCollectorValidatesEmbeddedConfigs(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, out, "summary_intervall")
 	})
+}
+
+// placeholders are what a user replaces before applying the manifests
+// (README "Deploying on GKE" does it with sed).
+var placeholders = []string{"YOUR_CLUSTER_LOCATION", "YOUR_CLUSTER_NAME", "YOUR_IMAGE", "YOUR_PROJECT_ID"}
+
+func TestPlaceholders(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	var found []string
+	for _, dir := range manifestDirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		require.NoError(t, err)
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			for _, m := range regexp.MustCompile(`YOUR_[A-Z_]+`).FindAll(data, -1) {
+				if !slices.Contains(found, string(m)) {
+					found = append(found, string(m))
+				}
+			}
+		}
+	}
+	slices.Sort(found)
+	assert.Equal(t, placeholders, found, "placeholders in the manifests")
+	for _, p := range placeholders {
+		assert.Contains(t, string(readme), "s|"+p+"|", "README's sed command does not replace %s", p)
+	}
 }
