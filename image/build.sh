@@ -56,8 +56,15 @@ podman)
 buildah)
 	# chroot isolation: nothing in the Containerfile runs, and no daemon,
 	# user namespace or OCI runtime is needed.
+	old=$(buildah_ images --quiet --no-trunc "$tag" 2>/dev/null || true)
 	buildah_ bud --isolation chroot --format oci "${args[@]}" "$context"
 	buildah_ push "$tag" "oci-archive:$IMAGE_ARCHIVE:$tag"
+	# A rebuild under the same tag leaves the previous image untagged:
+	# remove it (vfs keeps every image whole, ~115 MB each).
+	new=$(buildah_ images --quiet --no-trunc "$tag")
+	if [ -n "$old" ] && [ "$old" != "$new" ]; then
+		buildah_ rmi "$old" >/dev/null 2>&1 || echo "image: could not remove the previous $tag ($old)" >&2
+	fi
 	;;
 esac
 end=$(date +%s.%N)
