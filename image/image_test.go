@@ -124,10 +124,21 @@ func readArchive(t *testing.T, file string) ociImage {
 		img.refNames = append(img.refNames, v)
 	}
 	var manifest struct {
-		Config descriptor   `json:"config"`
-		Layers []descriptor `json:"layers"`
+		MediaType string       `json:"mediaType"`
+		Manifests []descriptor `json:"manifests"` // an image index
+		Config    descriptor   `json:"config"`
+		Layers    []descriptor `json:"layers"`
 	}
 	require.NoError(t, json.Unmarshal(blob(index.Manifests[0]), &manifest))
+	// Docker with the containerd image store saves an image index (one
+	// manifest per platform, attestations beside them): take the first
+	// image manifest.
+	for manifest.MediaType == "application/vnd.oci.image.index.v1+json" {
+		require.NotEmpty(t, manifest.Manifests, "%s: empty image index", file)
+		next := manifest.Manifests[0]
+		manifest.Manifests = nil
+		require.NoError(t, json.Unmarshal(blob(next), &manifest))
+	}
 	require.NoError(t, json.Unmarshal(blob(manifest.Config), &img.config))
 	require.NotEmpty(t, manifest.Layers)
 	for _, l := range manifest.Layers {
