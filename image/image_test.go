@@ -176,6 +176,9 @@ func readArchive(t *testing.T, file string) ociImage {
 // over the default one.
 type engine interface {
 	name() string
+	// childProcess: the container's process is a descendant of the
+	// command (buildah run), so the test can see its user on the host.
+	childProcess() bool
 	command(ctx context.Context, env map[string]string, config string, args ...string) *exec.Cmd
 }
 
@@ -234,6 +237,8 @@ type buildahEngine struct {
 
 func (b *buildahEngine) name() string { return "buildah" }
 
+func (b *buildahEngine) childProcess() bool { return true }
+
 func (b *buildahEngine) command(ctx context.Context, env map[string]string, config string, args ...string) *exec.Cmd {
 	a := append(slices.Clone(b.flags), "run", "--isolation", "chroot", "--network", "host")
 	if config != "" {
@@ -254,6 +259,8 @@ func (b *buildahEngine) command(ctx context.Context, env map[string]string, conf
 type cliEngine struct{ cli, image string }
 
 func (c *cliEngine) name() string { return c.cli }
+
+func (c *cliEngine) childProcess() bool { return false }
 
 func (c *cliEngine) command(ctx context.Context, env map[string]string, config string, args ...string) *exec.Cmd {
 	a := []string{"run", "--rm", "--network", "host"}
@@ -297,7 +304,7 @@ func TestImage(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 	})
 
-	t.Run("links the demo app's exemplars", func(t *testing.T) { checkLinks(t, e) })
+	t.Run("links the demo app's exemplars", func(t *testing.T) { checkLinks(t, e, img.config.Config.User) })
 }
 
 func checkArchive(t *testing.T, img ociImage, tag string) {
@@ -443,7 +450,7 @@ var (
 // checkLinks runs the containerised collector with the local demo config
 // (prometheus receiver → exemplar_link → debug exporter) and the demo app on
 // the host, and waits until the container's log shows linked exemplars.
-func checkLinks(t *testing.T, e engine) {
+func checkLinks(t *testing.T, e engine, user string) {
 	demo, config := os.Getenv("IMAGE_TEST_DEMO_APP"), os.Getenv("IMAGE_TEST_CONFIG")
 	require.FileExists(t, demo, "IMAGE_TEST_DEMO_APP")
 	require.FileExists(t, config, "IMAGE_TEST_CONFIG")
@@ -459,7 +466,8 @@ func checkLinks(t *testing.T, e engine) {
 	defer cancel()
 	began := time.Now()
 
-	log, collectorExited := start(t, e.command(ctx, env, config))
+	collector := e.command(ctx, env, config)
+	log, collectorExited := start(t, collector)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("container log (last 40 lines):\n%s", tail(log.String(), 40))
@@ -467,6 +475,12 @@ func checkLinks(t *testing.T, e engine) {
 	})
 	require.NoError(t, waitHTTP(ctx, "http://"+env["EL_HEALTH_ADDR"]+"/", 30*time.Second, collectorExited), "collector health")
 	t.Logf("collector up in the container after %s", time.Since(began).Round(100*time.Millisecond))
+	if e.childProcess() {
+		uid, ok := descendantUID(collector.Process.Pid, "/"+binaryPath)
+		require.True(t, ok, "no /%s process under %s", binaryPath, collector.Args[0])
+		wantUID, _, _ := strings.Cut(user, ":")
+		assert.Equal(t, wantUID, uid, "the collector's user on the host")
+	}
 
 	app, appExited := start(t, exec.CommandContext(ctx, demo, "-listen", env["EL_APP_ADDR"], "-otlp-endpoint", env["EL_OTLP_HTTP_ADDR"],
 		"-style", "mixed", "-rate", "5", "-duration", (linkTimeout+30*time.Second).String()))
@@ -494,6 +508,49 @@ wait:
 	summary := lastMatch(s, linkedSummary)
 	fmt.Printf("image: linked exemplars in the container's log after %s: %s\n",
 		time.Since(began).Round(100*time.Millisecond), summary)
+}
+
+// descendantUID finds a descendant of pid whose command line starts with
+// exe and returns its real user ID, from /proc.
+func descendantUID(pid int, exe string) (string, bool) {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		_, rest, ok := strings.Cut(string(stat), ") ")
+		if f := strings.Fields(rest); ok && len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	for p := range parent {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		if err != nil || !strings.HasPrefix(string(cmdline), exe+"\x00") {
+			continue
+		}
+		for a := parent[p]; a > 1; a = parent[a] {
+			if a != pid {
+				continue
+			}
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+			if err != nil {
+				return "", false
+			}
+			m := regexp.MustCompile(`(?m)^Uid:\s+(\d+)`).FindSubmatch(status)
+			if m == nil {
+				return "", false
+			}
+			return string(m[1]), true
+		}
+	}
+	return "", false
 }
 
 func lastMatch(s string, re *regexp.Regexp) string {
