@@ -11,9 +11,9 @@ pick_engine() {
 	local want=${IMAGE_ENGINE:-auto}
 	case $want in
 	auto)
-		if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+		if command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; then
 			echo docker
-		elif command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1; then
+		elif command -v podman >/dev/null 2>&1 && timeout 20 podman info >/dev/null 2>&1; then
 			echo podman
 		elif command -v buildah >/dev/null 2>&1; then
 			echo buildah

@@ -19,7 +19,7 @@ IMAGE_VERSION  ?= $(shell git -C $(ROOT) describe --tags --always --dirty 2>/dev
 IMAGE_REVISION ?= $(shell git -C $(ROOT) rev-parse HEAD 2>/dev/null || echo unknown)
 IMAGE_ENGINE   ?= auto
 IMAGE_ARCHIVE  := $(ROOT)/_build/image/otelcol-exemplarlink.tar
-IMAGE_TEST_TIMEOUT ?= 90s
+IMAGE_TEST_TIMEOUT ?= 180s
 export IMAGE_NAME IMAGE_VERSION IMAGE_REVISION IMAGE_ENGINE IMAGE_ARCHIVE
 
 INTEGRATION_TARGETS += image-test
