@@ -21,7 +21,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -421,12 +421,26 @@ type Component interface {
 	consumer.Metrics
 }
 
+// B is the part of *testing.B that Measure uses. benchdata takes it as an
+// interface so that it need not import "testing": no non-test package of
+// the module does.
+type B interface {
+	Timer
+	ReportAllocs()
+	ResetTimer()
+	Loop() bool
+	Elapsed() time.Duration
+	ReportMetric(n float64, unit string)
+	Fatal(args ...any)
+	Error(args ...any)
+}
+
 // Measure starts comp, has it consume the batches that copies hands out for
 // b.Loop's iterations, shuts it down, and reports the time per exemplar (or
 // per data point for a batch without exemplars). Every benchmark of the
 // repository measures through it, so that all implementations are measured
 // the same way.
-func Measure(b *testing.B, comp Component, copies *Copies) {
+func Measure(b B, comp Component, copies *Copies) {
 	ctx := context.Background()
 	if err := comp.Start(ctx, componenttest.NewNopHost()); err != nil {
 		b.Fatal(err)
@@ -438,16 +452,18 @@ func Measure(b *testing.B, comp Component, copies *Copies) {
 	}()
 	b.ReportAllocs()
 	b.ResetTimer()
+	iterations := 0
 	for b.Loop() {
 		if err := comp.ConsumeMetrics(ctx, copies.Next(b)); err != nil {
 			b.Fatal(err)
 		}
+		iterations++
 	}
 	if err := copies.Check(); err != nil {
 		b.Fatal(err)
 	}
 	template := copies.Template()
-	perItem := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	perItem := float64(b.Elapsed().Nanoseconds()) / float64(iterations)
 	if n := Exemplars(template); n > 0 {
 		b.ReportMetric(perItem/float64(n), "ns/exemplar")
 	} else {
