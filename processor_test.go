@@ -3,6 +3,7 @@ package exemplarlinkprocessor
 import (
 	"context"
 	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -206,25 +208,79 @@ func TestEveryMetricTypeWithExemplars(t *testing.T) {
 	assert.NoError(t, pmetrictest.CompareMetrics(build(out), sink.AllMetrics()[0]))
 }
 
-// TestGolden runs realistic scraped batches through the processor built
-// with its default configuration.
+// TestGolden runs every testdata/<case>/input.yaml through the processor,
+// configured by the case's config.yaml (the default configuration when it
+// has none), and compares the result with output.yaml, label order
+// included.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"scrape_mixed_styles", "otlp_with_ids"} {
-		t.Run(name, func(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "*", "input.yaml"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(inputs), 4)
+	for _, input := range inputs {
+		dir := filepath.Dir(input)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join("testdata", name)
-			input, err := golden.ReadMetrics(filepath.Join(dir, "input.yaml"))
+			cfg := defaultConfig()
+			if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+				cm, err := confmaptest.LoadConf(filepath.Join(dir, "config.yaml"))
+				require.NoError(t, err)
+				require.NoError(t, cm.Unmarshal(cfg))
+			}
+			require.NoError(t, cfg.Validate())
+			in, err := golden.ReadMetrics(input)
 			require.NoError(t, err)
 			expected, err := golden.ReadMetrics(filepath.Join(dir, "output.yaml"))
 			require.NoError(t, err)
 
-			proc, sink := newTestProcessor(t, defaultConfig(), processortest.NewNopSettings(metadata.Type))
-			require.NoError(t, proc.ConsumeMetrics(t.Context(), input))
+			proc, sink := newTestProcessor(t, cfg, processortest.NewNopSettings(metadata.Type))
+			require.NoError(t, proc.ConsumeMetrics(t.Context(), in))
 			require.Len(t, sink.AllMetrics(), 1)
-			assert.NoError(t, pmetrictest.CompareMetrics(expected, sink.AllMetrics()[0]))
+			got := sink.AllMetrics()[0]
+			assert.NoError(t, pmetrictest.CompareMetrics(expected, got))
+			// CompareMetrics ignores attribute order; the processor must not.
+			assert.Equal(t, exemplarLabels(expected), exemplarLabels(got))
 		})
 	}
+}
+
+// exemplarLabels lists the labels of every exemplar of md, in order.
+func exemplarLabels(md pmetric.Metrics) [][]label {
+	var out [][]label
+	add := func(exs pmetric.ExemplarSlice) {
+		for i := 0; i < exs.Len(); i++ {
+			out = append(out, labelsOf(exs.At(i).FilteredAttributes()))
+		}
+	}
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				switch m := ms.At(k); m.Type() {
+				case pmetric.MetricTypeHistogram:
+					for d := 0; d < m.Histogram().DataPoints().Len(); d++ {
+						add(m.Histogram().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for d := 0; d < m.ExponentialHistogram().DataPoints().Len(); d++ {
+						add(m.ExponentialHistogram().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeSum:
+					for d := 0; d < m.Sum().DataPoints().Len(); d++ {
+						add(m.Sum().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeGauge:
+					for d := 0; d < m.Gauge().DataPoints().Len(); d++ {
+						add(m.Gauge().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
+				}
+			}
+		}
+	}
+	return out
 }
 
 // counterValues returns a telemetry counter's points keyed by the value of
