@@ -139,3 +139,44 @@ func FuzzBuiltinKind(f *testing.F) {
 
 // oracleKinds maps the oracle's kinds to Kind.
 var oracleKinds = map[string]Kind{"": NotReference, oracle.TraceID: TraceIDLabel, oracle.SpanID: SpanIDLabel, oracle.TraceContext: TraceContextLabel}
+
+// TestBuiltinKindNearEverySpelling checks builtinKind against the oracle
+// on every letter-case variant of every built-in spelling and on every
+// spelling with any one byte replaced by any of the 256 values: the names
+// a fuzzer would need luck to reach. It makes FuzzBuiltinKind's domain
+// deterministic around the spellings, so a FuzzBuiltinKind failure without
+// a failing input is the fuzz engine's, not the code's.
+func TestBuiltinKindNearEverySpelling(t *testing.T) {
+	t.Parallel()
+	check := func(name string) {
+		if got, want := builtinKind(name), oracleKinds[oracle.Kind(name)]; got != want {
+			t.Fatalf("builtinKind(%q) = %d, the documented rule says %d", name, got, want)
+		}
+	}
+	for _, group := range builtinSpellings {
+		for _, spelling := range group.names {
+			var letters []int
+			for i := 0; i < len(spelling); i++ {
+				if 'a' <= spelling[i] && spelling[i] <= 'z' {
+					letters = append(letters, i)
+				}
+			}
+			for mask := 0; mask < 1<<len(letters); mask++ {
+				b := []byte(spelling)
+				for bit, i := range letters {
+					if mask&(1<<bit) != 0 {
+						b[i] -= 'a' - 'A'
+					}
+				}
+				check(string(b))
+			}
+			for i := 0; i < len(spelling); i++ {
+				for c := range 256 {
+					b := []byte(spelling)
+					b[i] = byte(c)
+					check(string(b))
+				}
+			}
+		}
+	}
+}
