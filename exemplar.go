@@ -30,9 +30,16 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 					ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
 				}
 			}
-		} else if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
-			ev.HasLoneTraceIDKey = true
-			ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+		} else {
+			if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
+				ev.HasLoneTraceIDKey = true
+				ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+			}
+			if p.settings.DetectIDsByValue {
+				if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
+					ev.Add(linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true})
+				}
+			}
 		}
 		i++
 		return true

@@ -53,21 +53,27 @@ func parseFuzzLabels(s string) []label {
 // an exemplar without references is left alone, and a second run changes
 // nothing.
 func FuzzProcessor(f *testing.F) {
-	f.Add("1="+traceHex+"\n4="+spanHex, []byte{}, []byte{}, false, false, true)
-	f.Add("0="+strings.ToUpper(traceHex)+"\n9=/cart", []byte{}, []byte{}, false, false, true)
-	f.Add("6=00-"+traceHex+"-"+spanHex+"-01", []byte{}, []byte{}, false, false, true)
-	f.Add("7="+cases.Trace64+":"+spanHex+":0:1", []byte{}, []byte{}, true, false, true)
-	f.Add("8="+traceHex+"-"+spanHex+"-1", []byte{}, []byte{}, false, true, false)
-	f.Add("1="+cases.OtherTrace+"\n4="+spanHex, []byte(strings.Repeat("\x01", 16)), []byte{}, false, false, true)
-	f.Add("1="+traceHex+"\n0=junk", []byte{}, []byte{}, false, false, true)
-	f.Add("3="+spanHex, []byte(strings.Repeat("\x02", 16)), []byte{}, false, true, true)
-	f.Add("", []byte(strings.Repeat("\x03", 16)), []byte{}, false, false, true)
-	f.Add("1=0x\n4= "+spanHex+"\n2=\xff\x00", []byte{}, []byte(strings.Repeat("\x04", 8)), true, false, false)
+	f.Add("1="+traceHex+"\n4="+spanHex, []byte{}, []byte{}, false, false, true, false, false)
+	f.Add("0="+strings.ToUpper(traceHex)+"\n9=/cart", []byte{}, []byte{}, false, false, true, false, false)
+	f.Add("6=00-"+traceHex+"-"+spanHex+"-01", []byte{}, []byte{}, false, false, true, false, false)
+	f.Add("7="+cases.Trace64+":"+spanHex+":0:1", []byte{}, []byte{}, true, false, true, false, false)
+	f.Add("8="+traceHex+"-"+spanHex+"-1", []byte{}, []byte{}, false, true, false, false, false)
+	f.Add("1="+cases.OtherTrace+"\n4="+spanHex, []byte(strings.Repeat("\x01", 16)), []byte{}, false, false, true, false, false)
+	f.Add("1="+traceHex+"\n0=junk", []byte{}, []byte{}, false, false, true, false, false)
+	f.Add("3="+spanHex, []byte(strings.Repeat("\x02", 16)), []byte{}, false, true, true, false, false)
+	f.Add("", []byte(strings.Repeat("\x03", 16)), []byte{}, false, false, true, false, false)
+	f.Add("1=0x\n4= "+spanHex+"\n2=\xff\x00", []byte{}, []byte(strings.Repeat("\x04", 8)), true, false, false, false, false)
 
-	f.Fuzz(func(t *testing.T, labelText string, presetTrace, presetSpan []byte, fieldMode, overwrite, pad64 bool) {
+	f.Add("9="+traceHex+"\nparent="+spanHex, []byte{}, []byte{}, false, false, true, true, false)
+	f.Add("ctx=00-"+traceHex+"-"+spanHex+"-00", []byte{}, []byte{}, false, false, true, true, false)
+	f.Add("6=00-"+traceHex+"-"+spanHex+"-00", []byte{}, []byte{}, false, false, true, false, true)
+
+	f.Fuzz(func(t *testing.T, labelText string, presetTrace, presetSpan []byte, fieldMode, overwrite, pad64, byValue, linkUnsampled bool) {
 		cfg := defaultConfig()
 		cfg.OverwriteExistingIDs = overwrite
 		cfg.Pad64BitTraceIDs = pad64
+		cfg.DetectIDsByValue = byValue
+		cfg.LinkUnsampled = linkUnsampled
 		if fieldMode {
 			cfg.TraceOnlyExemplars = TraceOnlyField
 		}
@@ -138,7 +144,12 @@ func FuzzProcessor(f *testing.F) {
 //   - a trace ID alone goes into the TraceID field (field mode) or into a
 //     trace_id label with the field emptied, unless a trace_id label holds
 //     anything else; the labels holding only it are removed;
-//   - anything else leaves the exemplar as it came.
+//   - unless link_unsampled, references whose trace context says the span
+//     was not sampled leave the exemplar as it came, when the link would
+//     come from them;
+//   - anything else leaves the exemplar as it came;
+//   - with detect_ids_by_value, an exemplar without reference labels and
+//     IDs is read by its values (expectByValue).
 func expectExemplar(in exemplar, cfg *Config) exemplar {
 	type reading struct {
 		label
@@ -161,6 +172,9 @@ func expectExemplar(in exemplar, cfg *Config) exemplar {
 			spans = append(spans, r.Span)
 		}
 	}
+	if len(refs) == 0 && in.TraceID == "" && in.SpanID == "" && cfg.DetectIDsByValue {
+		return expectByValue(in, cfg)
+	}
 	if len(traces) > 1 || len(spans) > 1 {
 		return in
 	}
@@ -176,6 +190,10 @@ func expectExemplar(in exemplar, cfg *Config) exemplar {
 	trace, okTrace := resolve(in.TraceID, traces)
 	span, okSpan := resolve(in.SpanID, spans)
 	if !okTrace || !okSpan || trace == "" {
+		return in
+	}
+	fromLabels := len(traces) > 0 && (in.TraceID == "" || cfg.OverwriteExistingIDs) || len(spans) > 0 && (in.SpanID == "" || cfg.OverwriteExistingIDs)
+	if !cfg.LinkUnsampled && fromLabels && slices.ContainsFunc(refs, func(r reading) bool { return r.OK() && r.Unsampled }) {
 		return in
 	}
 	// without returns the labels but those whose every ID is trace or span.
@@ -205,6 +223,38 @@ func expectExemplar(in exemplar, cfg *Config) exemplar {
 		return out
 	}
 	out.Labels = append(out.Labels, l("trace_id", trace))
+	return out
+}
+
+// expectByValue is what detection by value makes of an exemplar without
+// reference labels: one trace ID and one span ID, or one trace context
+// alone, linked and their labels removed; anything else as it came.
+func expectByValue(in exemplar, cfg *Config) exemplar {
+	var traceKeys, spanKeys []string
+	var trace, span oracle.Reading
+	for _, lb := range in.Labels {
+		switch r, kind := oracle.ByValue(lb.Value); kind {
+		case oracle.SpanID:
+			spanKeys, span = append(spanKeys, lb.Key), r
+		case oracle.TraceID, oracle.TraceContext:
+			traceKeys, trace = append(traceKeys, lb.Key), r
+		}
+	}
+	if len(traceKeys) != 1 || len(spanKeys) > 1 || trace.Span != "" && len(spanKeys) == 1 || trace.Unsampled && !cfg.LinkUnsampled {
+		return in
+	}
+	if trace.Span == "" {
+		if len(spanKeys) == 0 {
+			return in
+		}
+		trace.Span = span.Span
+	}
+	out := exemplar{TraceID: trace.Trace, SpanID: trace.Span}
+	for _, lb := range in.Labels {
+		if lb.Key != traceKeys[0] && !slices.Contains(spanKeys, lb.Key) {
+			out.Labels = append(out.Labels, lb)
+		}
+	}
 	return out
 }
 

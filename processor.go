@@ -67,6 +67,8 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 		settings: linkplan.Settings{
 			OverwriteExistingIDs: cfg.OverwriteExistingIDs,
 			TraceOnlyInField:     cfg.TraceOnlyExemplars == TraceOnlyField,
+			DetectIDsByValue:     cfg.DetectIDsByValue,
+			LinkUnsampled:        cfg.LinkUnsampled,
 		},
 	}
 	p.loneTraceIDKeyIsRef = p.reader.Kind(linkplan.LoneTraceIDKey) == traceref.TraceIDLabel

@@ -108,6 +108,7 @@ func configFor(c cases.Config) *Config {
 	if c.TraceOnlyInField {
 		cfg.TraceOnlyExemplars = TraceOnlyField
 	}
+	cfg.DetectIDsByValue, cfg.LinkUnsampled = c.DetectIDsByValue, c.LinkUnsampled
 	return cfg
 }
 

@@ -37,6 +37,8 @@ func (p *exemplarLinkProcessor) logStart() {
 		zap.Bool("pad_64bit_trace_ids", p.cfg.Pad64BitTraceIDs),
 		zap.Bool("overwrite_existing_ids", p.cfg.OverwriteExistingIDs),
 		zap.String("trace_only_exemplars", string(p.cfg.TraceOnlyExemplars)),
+		zap.Bool("detect_ids_by_value", p.cfg.DetectIDsByValue),
+		zap.Bool("link_unsampled", p.cfg.LinkUnsampled),
 		zap.Duration("summary_interval", p.cfg.SummaryInterval),
 	)
 }

@@ -3,8 +3,8 @@
 // out, and the outcome counted. linkplan's test runs every case through
 // Decide; the processor's test runs every case through the factory and
 // checks the output and the telemetry counters. The rows of the README's
-// before/after and hostile-input tables are all here (BeforeAfter,
-// Hostile), under the README's wording.
+// before/after, detection-by-value and hostile-input tables are all here
+// (BeforeAfter, ByValue, Hostile), under the README's wording.
 package cases
 
 import "strings"
@@ -43,6 +43,8 @@ type Config struct {
 	NoPad64BitTraceIDs                              bool
 	OverwriteExistingIDs                            bool
 	TraceOnlyInField                                bool
+	DetectIDsByValue                                bool
+	LinkUnsampled                                   bool
 }
 
 // Case is one exemplar through the processor.
@@ -61,7 +63,9 @@ func All() []Case {
 	all := BeforeAfter()
 	all = append(all, Hostile()...)
 	all = append(all, Spellings()...)
-	return append(all, Settings()...)
+	all = append(all, Settings()...)
+	all = append(all, ByValue()...)
+	return append(all, Sampling()...)
 }
 
 // Labels is a shorthand for an exemplar with labels only.
@@ -89,6 +93,7 @@ func BeforeAfter() []Case {
 		{Name: "15-digit spanID", In: Labels(L("traceID", T), L("spanID", S[1:])), Out: Labels(L("spanID", S[1:]), L("trace_id", T)), Outcome: "unlinked invalid_value"},
 		{Name: "all-zero traceID", In: Labels(L("traceID", strings.Repeat("0", 32)), L("spanID", S)), Out: Labels(L("traceID", strings.Repeat("0", 32)), L("spanID", S)), Outcome: "unlinked zero_id"},
 		{Name: "traceparent version ff", In: Labels(L("traceparent", "ff-"+T+"-"+S+"-01")), Out: Labels(L("traceparent", "ff-"+T+"-"+S+"-01")), Outcome: "unlinked invalid_value"},
+		{Name: "unsampled traceparent", In: Labels(L("traceparent", "00-"+T+"-"+S+"-00")), Out: Labels(L("traceparent", "00-"+T+"-"+S+"-00")), Outcome: "unlinked unsampled"},
 		{Name: "two trace IDs disagree", In: Labels(L("traceID", T), L("trace_id", OtherTrace), L("spanID", S)), Out: Labels(L("traceID", T), L("trace_id", OtherTrace), L("spanID", S)), Outcome: "unlinked conflict"},
 	}
 }

@@ -22,6 +22,11 @@ import (
 //     label holds anything else, in which case nothing changes: unlinked.
 //  5. With a span ID only, or no valid ID, nothing changes: unlinked.
 //
+// Between 2 and 3: unless LinkUnsampled, references whose trace context
+// says the span was not sampled leave the exemplar as it came (unsampled).
+// An exemplar with no reference label and no ID, but by-value candidates
+// (DetectIDsByValue), is decided by decideByValue instead.
+//
 // An unlinked exemplar is counted with the concrete fault of its first
 // unconvertible label (invalid_value, zero_id) where it has one, else with
 // the ID it lacks.
@@ -30,12 +35,22 @@ func Decide(ev *Evidence, s Settings) Plan {
 		return Plan{}
 	}
 	refs := ev.Refs()
-	ids := labelIDs{traceFrom: -1, spanFrom: -1, problem: -1, conflict: -1}
+	ids := labelIDs{traceFrom: -1, spanFrom: -1, problem: -1, conflict: -1, unsampled: -1}
+	named := 0
 	for i := range refs {
-		ids.add(refs, i)
+		if !refs[i].ByValue {
+			ids.add(refs, i)
+			named++
+		}
+	}
+	if named == 0 && ev.TraceID == (pcommon.TraceID{}) && ev.SpanID == (pcommon.SpanID{}) {
+		if !s.DetectIDsByValue {
+			return Plan{}
+		}
+		return decideByValue(refs, s)
 	}
 	trace, traceFromLabel, traceConflict := resolve(ev.TraceID, ids.trace, ids.traceFrom >= 0, s.OverwriteExistingIDs)
-	span, _, spanConflict := resolve(ev.SpanID, ids.span, ids.spanFrom >= 0, s.OverwriteExistingIDs)
+	span, spanFromLabel, spanConflict := resolve(ev.SpanID, ids.span, ids.spanFrom >= 0, s.OverwriteExistingIDs)
 	if traceConflict {
 		ids.noteConflict(ids.traceFrom)
 	}
@@ -48,6 +63,11 @@ func Decide(ev *Evidence, s Settings) Plan {
 		// Labels that disagree cannot be resolved without guessing: leave
 		// the exemplar exactly as it came.
 		plan.unlinked(linksummary.ReasonConflict, refs, ids.conflict)
+		return plan
+	}
+	if ids.unsampled >= 0 && !s.LinkUnsampled && (traceFromLabel || spanFromLabel) {
+		// The span was not recorded: a link would open nothing.
+		plan.unlinked(linksummary.ReasonUnsampled, refs, ids.unsampled)
 		return plan
 	}
 
@@ -65,6 +85,43 @@ func Decide(ev *Evidence, s Settings) Plan {
 	default:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
 	}
+	return plan
+}
+
+// decideByValue decides an exemplar whose only references are by-value
+// candidates: exactly one trace ID and at most one span ID, or one trace
+// context alone, are linked and their labels removed; two candidates of a
+// kind, a trace context beside a span ID, or a lone 16-digit value (a span
+// ID or a 64-bit trace ID?) are ambiguous, and a trace ID alone is
+// missing its span: the exemplar is left as it came.
+func decideByValue(refs []Label, s Settings) Plan {
+	trace, span, traces, spans := -1, -1, 0, 0
+	for i := range refs {
+		if refs[i].Ref.Kind == traceref.SpanIDLabel {
+			span, spans = i, spans+1
+		} else {
+			trace, traces = i, traces+1
+		}
+	}
+	var plan Plan
+	switch {
+	case traces != 1 || spans > 1 || spans == 1 && refs[trace].Ref.Kind == traceref.TraceContextLabel:
+		plan.unlinked(linksummary.ReasonAmbiguous, refs, 0)
+		return plan
+	case refs[trace].Ref.Unsampled && !s.LinkUnsampled:
+		plan.unlinked(linksummary.ReasonUnsampled, refs, trace)
+		return plan
+	case refs[trace].Ref.Kind == traceref.TraceContextLabel:
+		span = trace
+	case spans == 0:
+		plan.unlinked(linksummary.ReasonMissingSpanID, refs, -1)
+		return plan
+	}
+	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
+	plan.SetTraceID, plan.SetSpanID = true, true
+	plan.removeConverted(refs, plan.TraceID, plan.SpanID, "")
+	plan.byValue = true
+	plan.Outcome = Outcome{Result: Linked, Source: linksummary.SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
 	return plan
 }
 
@@ -114,8 +171,9 @@ type labelIDs struct {
 	// span ID.
 	traceFrom, spanFrom int
 	// problem is the first label that could not be converted, conflict the
-	// first that disagreed with another reference.
-	problem, conflict int
+	// first that disagreed with another reference, unsampled the first
+	// whose trace context says the span was not sampled.
+	problem, conflict, unsampled int
 }
 
 // add takes in refs[i].
@@ -126,6 +184,9 @@ func (g *labelIDs) add(refs []Label, i int) {
 			g.problem = i
 		}
 		return
+	}
+	if ref.Unsampled && g.unsampled < 0 {
+		g.unsampled = i
 	}
 	if ref.Kind != traceref.SpanIDLabel {
 		switch {

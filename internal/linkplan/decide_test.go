@@ -21,7 +21,7 @@ func TestDecide(t *testing.T) {
 	t.Parallel()
 	for _, c := range cases.All() {
 		reader, settings := fromConfig(c.Config)
-		ev := evidence(t, reader, c.In)
+		ev := evidence(t, reader, settings, c.In)
 		plan := Decide(&ev, settings)
 		out := applyPlan(t, c.In, &ev, &plan)
 		assert.Equal(t, c.Out, out, c.Name)
@@ -34,7 +34,7 @@ func TestDecideIsPure(t *testing.T) {
 	t.Parallel()
 	reader, settings := fromConfig(cases.Config{})
 	in := cases.Labels(cases.L("traceID", cases.T), cases.L("spanID", cases.S), cases.L("traceparent", "ff-x"))
-	ev := evidence(t, reader, in)
+	ev := evidence(t, reader, settings, in)
 	before := ev
 	before.more = append([]Label(nil), ev.more...)
 	Decide(&ev, settings)
@@ -51,11 +51,13 @@ func fromConfig(c cases.Config) (*traceref.Reader, Settings) {
 		}), Settings{
 			OverwriteExistingIDs: c.OverwriteExistingIDs,
 			TraceOnlyInField:     c.TraceOnlyInField,
+			DetectIDsByValue:     c.DetectIDsByValue,
+			LinkUnsampled:        c.LinkUnsampled,
 		}
 }
 
 // evidence is the processor's collect step on a case's exemplar.
-func evidence(t *testing.T, reader *traceref.Reader, ex cases.Exemplar) Evidence {
+func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exemplar) Evidence {
 	var ev Evidence
 	ev.Reset(traceID(t, ex.TraceID), spanID(t, ex.SpanID), len(ex.Labels))
 	for i, l := range ex.Labels {
@@ -66,6 +68,8 @@ func evidence(t *testing.T, reader *traceref.Reader, ex cases.Exemplar) Evidence
 		kind := reader.Kind(l.Key)
 		if kind != traceref.NotReference {
 			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: reader.Decode(kind, value)})
+		} else if ref, ok := reader.DecodeByValue(value); ok && s.DetectIDsByValue {
+			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: ref, ByValue: true})
 		}
 		if l.Key == LoneTraceIDKey {
 			ev.HasLoneTraceIDKey = true

@@ -29,6 +29,13 @@ type Settings struct {
 	// in the TraceID field; otherwise it goes into the LoneTraceIDKey label
 	// and the field is emptied.
 	TraceOnlyInField bool
+	// DetectIDsByValue links an exemplar with no reference label and no ID
+	// from the values of its other labels (Label.ByValue), when they are
+	// unambiguous.
+	DetectIDsByValue bool
+	// LinkUnsampled links references whose trace context says the span was
+	// not sampled; otherwise such an exemplar is left as it came.
+	LinkUnsampled bool
 }
 
 // Label is one reference label of an exemplar.
@@ -42,6 +49,10 @@ type Label struct {
 	Value string
 	// Ref is what the value says.
 	Ref traceref.Ref
+	// ByValue says that the label's name is no reference, but its value
+	// looks like one (traceref.Reader.DecodeByValue): a candidate for
+	// detection by value.
+	ByValue bool
 }
 
 // Evidence is what one exemplar carries. The processor reuses one
@@ -156,8 +167,10 @@ type Plan struct {
 	ValueFrom int
 
 	// remove says that Removes drops the reference labels whose every ID
-	// is removeTrace or removeSpan, except the one named keep.
+	// is removeTrace or removeSpan, except the one named keep; byValue says
+	// whether those are the by-value candidates or the named references.
 	remove      bool
+	byValue     bool
 	removeTrace pcommon.TraceID
 	removeSpan  pcommon.SpanID
 	keep        string
@@ -167,7 +180,7 @@ type Plan struct {
 // goes when every ID it holds is now in the fields (or in the
 // LoneTraceIDKey label). Labels that are no reference always stay.
 func (p *Plan) Removes(l *Label) bool {
-	if !p.remove || l.Ref.Problem != traceref.OK || l.Name == p.keep {
+	if !p.remove || l.ByValue != p.byValue || l.Ref.Problem != traceref.OK || l.Name == p.keep {
 		return false
 	}
 	switch l.Ref.Kind {

@@ -54,6 +54,8 @@ type Reading struct {
 	// Malformed: the value is not of its kind's shape. Zero: it is, but an
 	// ID in it is all zeros.
 	Malformed, Zero bool
+	// Unsampled: a trace context whose flags say the span was not sampled.
+	Unsampled bool
 }
 
 // OK reports whether the value converts.
@@ -95,15 +97,18 @@ func readContext(value string, pad64 bool) Reading {
 	isHex := func(s string, minLen, maxLen int) bool {
 		return len(s) >= minLen && len(s) <= maxLen && hexDigits.MatchString(s)
 	}
+	// sampledBitClear says whether the number written in hex has bit 0
+	// clear.
+	sampledBitClear := func(hexNumber string) bool { return strings.ContainsAny(hexNumber[len(hexNumber)-1:], "02468aAcCeE") }
 	if m := traceparentValue.FindStringSubmatch(value); m != nil {
 		version := strings.ToLower(m[1])
 		if version != "ff" && !(version == "00" && m[4] != "") {
-			return result(pad(m[2], 32), pad(m[3], 16), "traceparent")
+			return unsampled(result(pad(m[2], 32), pad(m[3], 16), "traceparent"), sampledBitClear(value[53:55]))
 		}
 	}
 	if f := strings.Split(value, ":"); len(f) == 4 {
 		if isHex(f[0], 1, 32) && (pad64 || len(f[0]) > 16) && isHex(f[1], 1, 16) && isHex(f[2], 1, 16) && isHex(f[3], 1, 16) {
-			return result(pad(f[0], 32), pad(f[1], 16), "uber-trace-id")
+			return unsampled(result(pad(f[0], 32), pad(f[1], 16), "uber-trace-id"), sampledBitClear(f[3]))
 		}
 	}
 	if f := strings.Split(value, "-"); len(f) >= 2 && len(f) <= 4 {
@@ -111,7 +116,7 @@ func readContext(value string, pad64 bool) Reading {
 		sampledOK := len(f) < 3 || f[2] == "0" || f[2] == "1" || f[2] == "d"
 		parentOK := len(f) < 4 || isHex(f[3], 16, 16)
 		if traceOK && isHex(f[1], 16, 16) && sampledOK && parentOK {
-			return result(pad(f[0], 32), pad(f[1], 16), "b3")
+			return unsampled(result(pad(f[0], 32), pad(f[1], 16), "b3"), len(f) >= 3 && f[2] == "0")
 		}
 	}
 	return Reading{Malformed: true}
@@ -119,6 +124,34 @@ func readContext(value string, pad64 bool) Reading {
 
 // pad lower-cases hex digits and left-pads them with zeros to n.
 func pad(s string, n int) string { return strings.Repeat("0", n-len(s)) + strings.ToLower(s) }
+
+// unsampled marks a converted reading as unsampled when not sampled.
+func unsampled(r Reading, notSampled bool) Reading {
+	r.Unsampled = r.OK() && notSampled
+	return r
+}
+
+// ByValue reads a value whose label name is no reference, for detection by
+// value: 32 hex digits are a trace ID, 16 a span ID (or a 64-bit trace
+// ID), a trace context counts when its trace ID is written with 32 digits.
+// It returns the reading and its kind, or "" when the value is none of
+// these or holds a zero ID.
+func ByValue(value string) (Reading, string) {
+	if r := Read(TraceID, value, false); r.OK() {
+		return r, TraceID
+	}
+	if r := Read(SpanID, value, false); r.OK() {
+		return r, SpanID
+	}
+	r := Read(TraceContext, value, false)
+	if !r.OK() {
+		return r, ""
+	}
+	if r.Format != "traceparent" && len(strings.FieldsFunc(value, func(c rune) bool { return c == '-' || c == ':' })[0]) != 32 {
+		return r, ""
+	}
+	return r, TraceContext
+}
 
 func result(trace, span, format string) Reading {
 	if trace == strings.Repeat("0", 32) || span == strings.Repeat("0", 16) {

@@ -13,109 +13,116 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 //     hex digits, span 16.
 //
 // A trace ID of 16 digits or fewer is 64 bits wide and is converted only
-// when pad64 is set. Unless the problem is OK, both IDs are zero.
-func parseTraceContext(s string, pad64 bool) (pcommon.TraceID, pcommon.SpanID, Format, Problem) {
+// when pad64 is set.
+func parseTraceContext(s string, pad64 bool) (traceContext, Format) {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case ':':
-			t, sp, p := parseUberTraceID(s, pad64)
-			return t, sp, FormatUberTraceID, p
+			return parseUberTraceID(s, pad64), FormatUberTraceID
 		case '-':
 			if i == 2 {
-				t, sp, p := parseTraceparent(s)
-				return t, sp, FormatTraceparent, p
+				return parseTraceparent(s), FormatTraceparent
 			}
-			t, sp, p := parseB3(s, pad64)
-			return t, sp, FormatB3, p
+			return parseB3(s, pad64), FormatB3
 		}
 	}
-	return pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid
+	return invalidContext, FormatB3
 }
 
-func parseTraceparent(s string) (pcommon.TraceID, pcommon.SpanID, Problem) {
+// traceContext is a decoded trace context. Unless problem is OK, both IDs
+// are zero.
+type traceContext struct {
+	trace     pcommon.TraceID
+	span      pcommon.SpanID
+	problem   Problem
+	unsampled bool
+}
+
+var invalidContext = traceContext{problem: Invalid}
+
+func parseTraceparent(s string) traceContext {
 	const length = 2 + 1 + 32 + 1 + 16 + 1 + 2
 	if len(s) < length || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return invalidContext()
+		return invalidContext
 	}
 	version, ok := hexByte(s[0:2])
 	if !ok || version == 0xff {
-		return invalidContext()
+		return invalidContext
 	}
 	// Version 00 is exactly 55 characters; later versions may extend it.
 	if len(s) > length && (version == 0 || s[length] != '-') {
-		return invalidContext()
+		return invalidContext
 	}
 	hi, lo, okTrace := traceIDDigits(s[3:35], false)
 	span, okSpan := hex16(s[36:52])
-	if _, okFlags := hexByte(s[53:55]); !okTrace || !okSpan || !okFlags {
-		return invalidContext()
+	flags, okFlags := hexByte(s[53:55])
+	if !okTrace || !okSpan || !okFlags {
+		return invalidContext
 	}
-	return contextOf(hi, lo, span)
+	return contextOf(hi, lo, span, flags&1 == 0)
 }
 
-func parseUberTraceID(s string, pad64 bool) (pcommon.TraceID, pcommon.SpanID, Problem) {
+func parseUberTraceID(s string, pad64 bool) traceContext {
 	traceHex, rest, ok := cut(s, ':')
 	if !ok {
-		return invalidContext()
+		return invalidContext
 	}
 	spanHex, rest, ok := cut(rest, ':')
 	if !ok {
-		return invalidContext()
+		return invalidContext
 	}
 	parentHex, flagsHex, ok := cut(rest, ':')
 	if !ok || !isHexUpTo(parentHex, 16) || !isHexUpTo(flagsHex, 16) {
-		return invalidContext()
+		return invalidContext
 	}
 	if len(traceHex) <= 16 && !pad64 {
-		return invalidContext()
+		return invalidContext
 	}
-	var (
-		t  pcommon.TraceID
-		sp pcommon.SpanID
-	)
-	if !decodeHexPadded(t[:], traceHex) || !decodeHexPadded(sp[:], spanHex) {
-		return invalidContext()
+	c := traceContext{problem: OK}
+	if !decodeHexPadded(c.trace[:], traceHex) || !decodeHexPadded(c.span[:], spanHex) {
+		return invalidContext
 	}
-	if t.IsEmpty() || sp.IsEmpty() {
-		return pcommon.TraceID{}, pcommon.SpanID{}, ZeroID
+	if c.trace.IsEmpty() || c.span.IsEmpty() {
+		return traceContext{problem: ZeroID}
 	}
-	return t, sp, OK
+	// The sampled flag is bit 0 of the flags, the last hex digit.
+	last, _ := hexValue(flagsHex[len(flagsHex)-1])
+	c.unsampled = last&1 == 0
+	return c
 }
 
-func parseB3(s string, pad64 bool) (pcommon.TraceID, pcommon.SpanID, Problem) {
+func parseB3(s string, pad64 bool) traceContext {
 	traceHex, rest, _ := cut(s, '-')
 	spanHex, rest, hasSampled := cut(rest, '-')
+	unsampled := false
 	if hasSampled {
 		sampled, parentHex, hasParent := cut(rest, '-')
 		if sampled != "0" && sampled != "1" && sampled != "d" {
-			return invalidContext()
+			return invalidContext
 		}
 		if hasParent && (len(parentHex) != 16 || !isHexUpTo(parentHex, 16)) {
-			return invalidContext()
+			return invalidContext
 		}
+		unsampled = sampled == "0"
 	}
 	hi, lo, okTrace := traceIDDigits(traceHex, pad64)
 	if !okTrace || len(spanHex) != 16 {
-		return invalidContext()
+		return invalidContext
 	}
 	span, okSpan := hex16(spanHex)
 	if !okSpan {
-		return invalidContext()
+		return invalidContext
 	}
-	return contextOf(hi, lo, span)
+	return contextOf(hi, lo, span, unsampled)
 }
 
-func invalidContext() (pcommon.TraceID, pcommon.SpanID, Problem) {
-	return pcommon.TraceID{}, pcommon.SpanID{}, Invalid
-}
-
-// contextOf returns a decoded trace context's IDs, or ZeroID when either
-// is all zeros.
-func contextOf(hi, lo, span uint64) (pcommon.TraceID, pcommon.SpanID, Problem) {
+// contextOf returns a decoded trace context, or ZeroID when either ID is
+// all zeros.
+func contextOf(hi, lo, span uint64, unsampled bool) traceContext {
 	if hi|lo == 0 || span == 0 {
-		return pcommon.TraceID{}, pcommon.SpanID{}, ZeroID
+		return traceContext{problem: ZeroID}
 	}
-	return traceIDOf(hi, lo), spanIDOf(span), OK
+	return traceContext{trace: traceIDOf(hi, lo), span: spanIDOf(span), problem: OK, unsampled: unsampled}
 }
 
 // cut is strings.Cut for one byte.

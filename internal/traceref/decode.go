@@ -42,6 +42,10 @@ type Ref struct {
 	Kind    Kind
 	Format  Format
 	Problem Problem
+	// Unsampled says that a trace context's flags say the span was not
+	// sampled (traceparent flags without bit 0, B3 sampled "0",
+	// uber-trace-id flags without bit 0). Plain IDs carry no flag.
+	Unsampled bool
 }
 
 // Decode reads the value of a label of the given kind. A label value that
@@ -62,9 +66,35 @@ func (r *Reader) Decode(kind Kind, value string) Ref {
 	case SpanIDLabel:
 		ref.SpanID, ref.Problem = parseSpanID(value)
 	case TraceContextLabel:
-		ref.TraceID, ref.SpanID, ref.Format, ref.Problem = parseTraceContext(value, r.pad64)
+		var c traceContext
+		c, ref.Format = parseTraceContext(value, r.pad64)
+		ref.TraceID, ref.SpanID, ref.Problem, ref.Unsampled = c.trace, c.span, c.problem, c.unsampled
 	}
 	return ref
+}
+
+// DecodeByValue reads a value whose label name says nothing, for
+// detection by value: 32 hex digits (optionally behind "0x") are a trace
+// ID, 16 a span ID (or a 64-bit trace ID: the caller decides), and a trace
+// context counts when its trace ID is written out with 32 digits, so that
+// short colon- or dash-separated values (times, versions) are not taken
+// for one. It reports false for anything else, and for zero IDs.
+func (r *Reader) DecodeByValue(value string) (Ref, bool) {
+	var ref Ref
+	switch n := len(trimHexPrefix(value)); {
+	case n == 32:
+		ref = r.Decode(TraceIDLabel, value)
+	case n == 16:
+		ref = r.Decode(SpanIDLabel, value)
+	case n > 32 && (value[2] == '-' || value[32] == '-' || value[32] == ':'):
+		ref = r.Decode(TraceContextLabel, value)
+		if ref.Format != FormatTraceparent && value[32] != '-' && value[32] != ':' {
+			return Ref{}, false
+		}
+	default:
+		return Ref{}, false
+	}
+	return ref, ref.Problem == OK
 }
 
 // parseTraceID decodes a trace-ID label value: 32 hex digits, or 16 when

@@ -91,8 +91,9 @@ func FuzzParseTraceContext(f *testing.F) {
 		f.Add(seed, false)
 	}
 	f.Fuzz(func(t *testing.T, value string, pad64 bool) {
-		trace, span, format, problem := parseTraceContext(value, pad64)
-		wantTrace, wantSpan, wantFormat, wantProblem := contextOracle(value, pad64)
+		c, format := parseTraceContext(value, pad64)
+		trace, span, problem := c.trace, c.span, c.problem
+		wantTrace, wantSpan, wantFormat, wantProblem, wantUnsampled := contextOracle(value, pad64)
 		if problem != wantProblem {
 			t.Fatalf("parseTraceContext(%q, %v): problem %d, the formats' rules say %d", value, pad64, problem, wantProblem)
 		}
@@ -105,6 +106,9 @@ func FuzzParseTraceContext(f *testing.F) {
 		if problem == OK && (hex.EncodeToString(trace[:]) != wantTrace || hex.EncodeToString(span[:]) != wantSpan) {
 			t.Fatalf("parseTraceContext(%q, %v) = %s %s, want %s %s", value, pad64, trace, span, wantTrace, wantSpan)
 		}
+		if problem == OK && c.unsampled != wantUnsampled {
+			t.Fatalf("parseTraceContext(%q, %v): unsampled %v, the flags say %v", value, pad64, c.unsampled, wantUnsampled)
+		}
 	})
 }
 
@@ -113,15 +117,15 @@ var oracleFormats = map[string]Format{"traceparent": FormatTraceparent, "uber-tr
 
 // contextOracle reads value with the oracle package, in parseTraceContext's
 // terms.
-func contextOracle(value string, pad64 bool) (trace, span string, format Format, problem Problem) {
+func contextOracle(value string, pad64 bool) (trace, span string, format Format, problem Problem, unsampled bool) {
 	r := oracle.Read(oracle.TraceContext, value, pad64)
 	switch {
 	case r.Malformed:
-		return "", "", 0, Invalid
+		return "", "", 0, Invalid, false
 	case r.Zero:
-		return "", "", oracleFormats[r.Format], ZeroID
+		return "", "", oracleFormats[r.Format], ZeroID, false
 	}
-	return r.Trace, r.Span, oracleFormats[r.Format], OK
+	return r.Trace, r.Span, oracleFormats[r.Format], OK, r.Unsampled
 }
 
 // FuzzBuiltinKind checks BuiltinKind's list of spellings against the rule

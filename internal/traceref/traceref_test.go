@@ -247,12 +247,12 @@ func TestParseTraceContext(t *testing.T) {
 		{"plain trace ID", traceHex, true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
 	}
 	for _, tt := range tests {
-		trace, span, format, problem := parseTraceContext(tt.value, tt.pad64)
-		assert.Equal(t, tt.problem, problem, tt.name)
+		c, format := parseTraceContext(tt.value, tt.pad64)
+		assert.Equal(t, tt.problem, c.problem, tt.name)
 		assert.Equal(t, tt.format, format, tt.name)
 		if tt.problem == OK {
-			assert.Equal(t, tt.trace, trace, tt.name)
-			assert.Equal(t, tt.span, span, tt.name)
+			assert.Equal(t, tt.trace, c.trace, tt.name)
+			assert.Equal(t, tt.span, c.span, tt.name)
 		}
 	}
 }
@@ -385,5 +385,67 @@ func TestReaderDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.reader.Decode(tt.kind, tt.value), tt.name)
+	}
+}
+
+// TestSampledFlag checks which trace contexts say their span was not
+// sampled.
+func TestSampledFlag(t *testing.T) {
+	t.Parallel()
+	r := NewReader(Config{Pad64BitTraceIDs: true})
+	tests := []struct {
+		value     string
+		unsampled bool
+	}{
+		{"00-" + traceHex + "-" + spanHex + "-01", false},
+		{"00-" + traceHex + "-" + spanHex + "-00", true},
+		{"00-" + traceHex + "-" + spanHex + "-02", true},
+		{"00-" + traceHex + "-" + spanHex + "-03", false},
+		{traceHex + "-" + spanHex, false},
+		{traceHex + "-" + spanHex + "-1", false},
+		{traceHex + "-" + spanHex + "-d", false},
+		{traceHex + "-" + spanHex + "-0", true},
+		{traceHex + "-" + spanHex + "-0-" + spanHex, true},
+		{traceHex + ":" + spanHex + ":0:1", false},
+		{traceHex + ":" + spanHex + ":0:0", true},
+		{traceHex + ":" + spanHex + ":0:3", false},
+		{traceHex + ":" + spanHex + ":0:02", true},
+	}
+	for _, tt := range tests {
+		ref := r.Decode(TraceContextLabel, tt.value)
+		assert.Equal(t, OK, ref.Problem, tt.value)
+		assert.Equal(t, tt.unsampled, ref.Unsampled, tt.value)
+	}
+}
+
+func TestDecodeByValue(t *testing.T) {
+	t.Parallel()
+	r := NewReader(Config{Pad64BitTraceIDs: true})
+	tests := []struct {
+		value string
+		kind  Kind
+		ok    bool
+	}{
+		{traceHex, TraceIDLabel, true},
+		{"0x" + strings.ToUpper(traceHex), TraceIDLabel, true},
+		{spanHex, SpanIDLabel, true},
+		{"00-" + traceHex + "-" + spanHex + "-01", TraceContextLabel, true},
+		{traceHex + "-" + spanHex + "-1", TraceContextLabel, true},
+		{traceHex + ":" + spanHex + ":0:1", TraceContextLabel, true},
+		// Not by value: short trace contexts, zero IDs, other lengths.
+		{"a3ce929d0e0e4736:" + spanHex + ":0:1", NotReference, false},
+		{"a3ce929d0e0e4736-" + spanHex + "-1", NotReference, false},
+		{"12:30:00:1", NotReference, false},
+		{strings.Repeat("0", 32), NotReference, false},
+		{traceHex[1:], NotReference, false},
+		{"/api/v1/items/4bf92f3577b34da6a3ce929d0e0e4736", NotReference, false},
+		{"", NotReference, false},
+	}
+	for _, tt := range tests {
+		ref, ok := r.DecodeByValue(tt.value)
+		assert.Equal(t, tt.ok, ok, tt.value)
+		if ok {
+			assert.Equal(t, tt.kind, ref.Kind, tt.value)
+		}
 	}
 }
