@@ -19,7 +19,8 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		// Most labels are no reference and are ruled out by Kind's inlined
-		// length test.
+		// length test; they cost one more test only when the configuration
+		// asks to look at them (collectOther).
 		if kind := p.reader.Kind(k); kind != traceref.NotReference {
 			ref := p.reader.Decode(kind, v.Str())
 			ev.Add(linkplan.Label{Index: i, Name: k, Value: valueForLog(v), Ref: ref})
@@ -30,20 +31,26 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 					ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
 				}
 			}
-		} else {
-			if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
-				ev.HasLoneTraceIDKey = true
-				ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
-			}
-			if p.settings.DetectIDsByValue {
-				if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
-					ev.Add(linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true})
-				}
-			}
+		} else if p.collectOthers {
+			p.collectOther(ev, i, k, v)
 		}
 		i++
 		return true
 	})
+}
+
+// collectOther looks at a label that is no reference: the LoneTraceIDKey
+// label when the reader does not recognise it, and by-value candidates.
+func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
+	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
+		ev.HasLoneTraceIDKey = true
+		ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+	}
+	if p.settings.DetectIDsByValue {
+		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
+			ev.Add(linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true})
+		}
+	}
 }
 
 // valueForLog returns a string value as it is (it is truncated when

@@ -40,6 +40,9 @@ type exemplarLinkProcessor struct {
 	// loneTraceIDKeyIsRef says that reader recognises the LoneTraceIDKey
 	// label as a trace-ID label, so collect finds it among the references.
 	loneTraceIDKeyIsRef bool
+	// collectOthers says that collect must look at labels that are no
+	// reference too (see collectOther).
+	collectOthers bool
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
@@ -72,6 +75,7 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 		},
 	}
 	p.loneTraceIDKeyIsRef = p.reader.Kind(linkplan.LoneTraceIDKey) == traceref.TraceIDLabel
+	p.collectOthers = !p.loneTraceIDKeyIsRef || cfg.DetectIDsByValue
 	p.buildCountOptions()
 	return p, nil
 }
