@@ -30,6 +30,8 @@ const (
 	defaultPad64BitTraceIDs     = true
 	defaultOverwriteExistingIDs = false
 	defaultTraceOnlyExemplars   = TraceOnlyLabel
+	defaultDetectIDsByValue     = false
+	defaultLinkUnsampled        = false
 	defaultSummaryInterval      = time.Minute
 )
 
@@ -66,6 +68,20 @@ type Config struct {
 	// TraceOnlyExemplars says where the trace ID of an exemplar without a
 	// span ID goes: "label" or "field".
 	TraceOnlyExemplars TraceOnlyMode `mapstructure:"trace_only_exemplars"`
+
+	// DetectIDsByValue looks for IDs in the values of the other labels of
+	// an exemplar that has no recognised or configured reference label and
+	// no ID in its fields: exactly one value holding a trace ID (32 hex
+	// digits, or a trace context with a 32-digit trace ID) and at most one
+	// other holding a 16-digit span ID are linked. Anything ambiguous is
+	// left as it came and counted as "ambiguous".
+	DetectIDsByValue bool `mapstructure:"detect_ids_by_value"`
+
+	// LinkUnsampled links exemplars whose trace context says the span was
+	// not sampled (traceparent flags 00, B3 sampled 0, uber-trace-id flags
+	// without the sampled bit). Off, they are left as they came and counted
+	// as "unsampled": their link would open no trace.
+	LinkUnsampled bool `mapstructure:"link_unsampled"`
 
 	// SummaryInterval is how often, at most, the processor logs a summary
 	// of linked and unlinked exemplars at Info level. 0 turns it off.

@@ -38,6 +38,8 @@ func TestLoadConfig(t *testing.T) {
 				Pad64BitTraceIDs:     false,
 				OverwriteExistingIDs: true,
 				TraceOnlyExemplars:   TraceOnlyField,
+				DetectIDsByValue:     true,
+				LinkUnsampled:        true,
 				SummaryInterval:      10 * time.Second,
 			},
 		},

@@ -26,6 +26,8 @@ func createDefaultConfig() component.Config {
 		Pad64BitTraceIDs:     defaultPad64BitTraceIDs,
 		OverwriteExistingIDs: defaultOverwriteExistingIDs,
 		TraceOnlyExemplars:   defaultTraceOnlyExemplars,
+		DetectIDsByValue:     defaultDetectIDsByValue,
+		LinkUnsampled:        defaultLinkUnsampled,
 		SummaryInterval:      defaultSummaryInterval,
 	}
 }

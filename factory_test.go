@@ -95,6 +95,8 @@ func TestREADMEDefaults(t *testing.T) {
 		"pad_64bit_trace_ids":    "true",
 		"overwrite_existing_ids": "false",
 		"trace_only_exemplars":   "label",
+		"detect_ids_by_value":    "false",
+		"link_unsampled":         "false",
 		"summary_interval":       "1m",
 	} {
 		row := regexp.MustCompile("(?m)^\\| `" + key + "` \\| `([^`]*)` \\|").FindSubmatch(readme)
@@ -108,6 +110,8 @@ func TestREADMEDefaults(t *testing.T) {
 	assert.True(t, cfg.Pad64BitTraceIDs)
 	assert.False(t, cfg.OverwriteExistingIDs)
 	assert.Equal(t, TraceOnlyLabel, cfg.TraceOnlyExemplars)
+	assert.False(t, cfg.DetectIDsByValue)
+	assert.False(t, cfg.LinkUnsampled)
 	assert.Equal(t, time.Minute, cfg.SummaryInterval)
 }
 

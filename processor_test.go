@@ -3,6 +3,7 @@ package exemplarlinkprocessor
 import (
 	"context"
 	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -26,42 +28,42 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
 const (
-	traceHex   = "4bf92f3577b34da6a3ce929d0e0e4736"
-	spanHex    = "00f067aa0ba902b7"
-	otherTrace = "0af7651916cd43dd8448eb211c80319c"
-	otherSpan  = "b7ad6b7169203331"
-	trace64    = "a3ce929d0e0e4736"
+	traceHex = cases.T
+	spanHex  = cases.S
 )
 
-// label is one exemplar label; a slice of them keeps the order, which the
-// processor must preserve.
-type label struct{ key, value string }
+// label and exemplar are the shared case table's types.
+type (
+	label    = cases.Label
+	exemplar = cases.Exemplar
+)
 
-// exemplar describes an exemplar's labels and ID fields (hex, "" for unset).
-type exemplar struct {
-	labels      []label
-	trace, span string
-}
+var l = cases.L
 
 func buildExemplar(t testing.TB, ex pmetric.Exemplar, spec exemplar) {
 	t.Helper()
 	ex.SetDoubleValue(0.42)
 	ex.SetTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000))
-	for _, l := range spec.labels {
-		ex.FilteredAttributes().PutStr(l.key, l.value)
+	for _, lb := range spec.Labels {
+		if lb.Int {
+			ex.FilteredAttributes().PutInt(lb.Key, 42)
+		} else {
+			ex.FilteredAttributes().PutStr(lb.Key, lb.Value)
+		}
 	}
-	if spec.trace != "" {
+	if spec.TraceID != "" {
 		var id pcommon.TraceID
-		decodeInto(t, id[:], spec.trace)
+		decodeInto(t, id[:], spec.TraceID)
 		ex.SetTraceID(id)
 	}
-	if spec.span != "" {
+	if spec.SpanID != "" {
 		var id pcommon.SpanID
-		decodeInto(t, id[:], spec.span)
+		decodeInto(t, id[:], spec.SpanID)
 		ex.SetSpanID(id)
 	}
 }
@@ -92,6 +94,24 @@ func histogramWithExemplar(t testing.TB, spec exemplar) pmetric.Metrics {
 	return md
 }
 
+func firstExemplar(md pmetric.Metrics) pmetric.Exemplar {
+	return md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints().At(0).Exemplars().At(0)
+}
+
+// configFor returns the processor configuration of a case.
+func configFor(c cases.Config) *Config {
+	cfg := defaultConfig()
+	cfg.BuiltinLabelNames = !c.BuiltinNamesOff
+	cfg.TraceIDLabels, cfg.SpanIDLabels, cfg.TraceContextLabels = c.TraceIDLabels, c.SpanIDLabels, c.TraceContextLabels
+	cfg.Pad64BitTraceIDs = !c.NoPad64BitTraceIDs
+	cfg.OverwriteExistingIDs = c.OverwriteExistingIDs
+	if c.TraceOnlyInField {
+		cfg.TraceOnlyExemplars = TraceOnlyField
+	}
+	cfg.DetectIDsByValue, cfg.LinkUnsampled = c.DetectIDsByValue, c.LinkUnsampled
+	return cfg
+}
+
 func newTestProcessor(t *testing.T, cfg *Config, set processor.Settings) (processor.Metrics, *consumertest.MetricsSink) {
 	t.Helper()
 	sink := new(consumertest.MetricsSink)
@@ -104,156 +124,45 @@ func newTestProcessor(t *testing.T, cfg *Config, set processor.Settings) (proces
 
 func defaultConfig() *Config { return createDefaultConfig().(*Config) }
 
-func TestProcessExemplar(t *testing.T) {
+// TestCases runs every case of the shared table (internal/cases: the
+// README's before/after and hostile-input rows, the spellings and the
+// settings) through the factory, and checks the exemplar that leaves, its
+// label order, and the telemetry counted for it.
+func TestCases(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		config func(*Config)
-		in     exemplar
-		want   exemplar
-	}{
-		// Rule 1: every spelling of "trace id" / "span id".
-		{name: "snake_case", in: exemplar{labels: []label{{"trace_id", traceHex}, {"span_id", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "camelCase as prom-client writes it", in: exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "lower camelCase", in: exemplar{labels: []label{{"traceId", traceHex}, {"spanId", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "PascalCase", in: exemplar{labels: []label{{"TraceID", traceHex}, {"SpanID", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "upper snake", in: exemplar{labels: []label{{"TRACE_ID", traceHex}, {"SPAN_ID", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "kebab", in: exemplar{labels: []label{{"trace-id", traceHex}, {"span-id", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "dotted", in: exemplar{labels: []label{{"trace.id", traceHex}, {"span.id", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "mixed spellings", in: exemplar{labels: []label{{"traceID", traceHex}, {"span_id", spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{
-			name:   "built-in spellings switched off",
-			config: func(c *Config) { c.BuiltinLabelNames = false; c.TraceIDLabels = []string{"tid"} },
-			in:     exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}},
-			want:   exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}},
-		},
-		{
-			name:   "configured label names",
-			config: func(c *Config) { c.TraceIDLabels = []string{"tid"}; c.SpanIDLabels = []string{"sid"} },
-			in:     exemplar{labels: []label{{"tid", traceHex}, {"sid", spanHex}}},
-			want:   exemplar{trace: traceHex, span: spanHex},
-		},
-		{
-			// Names of 64 bytes or more are past the length mask that lets
-			// most labels skip the name lookup.
-			name: "configured names of 64 and 100 bytes",
-			config: func(c *Config) {
-				c.TraceIDLabels = []string{strings.Repeat("t", 64)}
-				c.SpanIDLabels = []string{strings.Repeat("s", 100)}
-			},
-			in:   exemplar{labels: []label{{strings.Repeat("t", 64), traceHex}, {strings.Repeat("s", 100), spanHex}, {strings.Repeat("x", 64), "kept"}}},
-			want: exemplar{labels: []label{{strings.Repeat("x", 64), "kept"}}, trace: traceHex, span: spanHex},
-		},
-		{
-			name:   "configured name takes precedence over built-in spelling",
-			config: func(c *Config) { c.TraceContextLabels = []string{"trace_id"} },
-			in:     exemplar{labels: []label{{"trace_id", traceHex}, {"span_id", spanHex}}},
-			want:   exemplar{labels: []label{{"trace_id", traceHex}, {"span_id", spanHex}}},
-		},
-
-		// Rule 2: whole trace contexts.
-		{name: "traceparent", in: exemplar{labels: []label{{"traceparent", "00-" + traceHex + "-" + spanHex + "-01"}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "uber-trace-id", in: exemplar{labels: []label{{"uber-trace-id", traceHex + ":" + spanHex + ":0:1"}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "uber-trace-id with dropped leading zeros", in: exemplar{labels: []label{{"uber_trace_id", "abc:" + spanHex + ":0:1"}}}, want: exemplar{trace: strings.Repeat("0", 29) + "abc", span: spanHex}},
-		{name: "b3 single", in: exemplar{labels: []label{{"b3", traceHex + "-" + spanHex + "-1"}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{
-			name:   "configured trace-context label",
-			config: func(c *Config) { c.TraceContextLabels = []string{"ctx"} },
-			in:     exemplar{labels: []label{{"ctx", "00-" + traceHex + "-" + spanHex + "-01"}}},
-			want:   exemplar{trace: traceHex, span: spanHex},
-		},
-		{name: "traceparent version ff is kept", in: exemplar{labels: []label{{"traceparent", "ff-" + traceHex + "-" + spanHex + "-01"}}}, want: exemplar{labels: []label{{"traceparent", "ff-" + traceHex + "-" + spanHex + "-01"}}}},
-		{name: "traceparent agreeing with ID labels", in: exemplar{labels: []label{{"traceparent", "00-" + traceHex + "-" + spanHex + "-01"}, {"traceID", traceHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-
-		// Rule 3: value shapes.
-		{name: "upper-case hex", in: exemplar{labels: []label{{"traceID", strings.ToUpper(traceHex)}, {"spanID", strings.ToUpper(spanHex)}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "0x prefix", in: exemplar{labels: []label{{"traceID", "0x" + traceHex}, {"spanID", "0x" + spanHex}}}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "64-bit trace ID padded", in: exemplar{labels: []label{{"traceID", trace64}, {"spanID", spanHex}}}, want: exemplar{trace: strings.Repeat("0", 16) + trace64, span: spanHex}},
-		{
-			name:   "64-bit trace ID with padding off",
-			config: func(c *Config) { c.Pad64BitTraceIDs = false },
-			in:     exemplar{labels: []label{{"traceID", trace64}, {"spanID", spanHex}}},
-			want:   exemplar{labels: []label{{"traceID", trace64}, {"spanID", spanHex}}},
-		},
-		{name: "short span ID is not padded", in: exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex[1:]}}}, want: exemplar{labels: []label{{"spanID", spanHex[1:]}, {"trace_id", traceHex}}}},
-		{name: "long trace ID is not truncated", in: exemplar{labels: []label{{"traceID", traceHex + "00"}, {"spanID", spanHex}}}, want: exemplar{labels: []label{{"traceID", traceHex + "00"}, {"spanID", spanHex}}}},
-		{name: "all-zero trace ID", in: exemplar{labels: []label{{"traceID", strings.Repeat("0", 32)}, {"spanID", spanHex}}}, want: exemplar{labels: []label{{"traceID", strings.Repeat("0", 32)}, {"spanID", spanHex}}}},
-
-		// Rules 4, 5 and 8: converted labels go, the rest stays byte for byte.
-		{
-			name: "other labels kept in order",
-			in:   exemplar{labels: []label{{"route", "/cart"}, {"traceID", traceHex}, {"pod", "a"}, {"spanID", spanHex}, {"zone", "b"}}},
-			want: exemplar{labels: []label{{"route", "/cart"}, {"pod", "a"}, {"zone", "b"}}, trace: traceHex, span: spanHex},
-		},
-		{
-			name: "invalid label kept beside a linked pair",
-			in:   exemplar{labels: []label{{"traceID", traceHex}, {"trace-id", "not-a-trace"}, {"spanID", spanHex}}},
-			want: exemplar{labels: []label{{"trace-id", "not-a-trace"}}, trace: traceHex, span: spanHex},
-		},
-		{
-			name: "invalid UTF-8 and spaces kept byte for byte",
-			in:   exemplar{labels: []label{{"traceID", " " + traceHex}, {"spanID", "\xff\xfe" + spanHex}}},
-			want: exemplar{labels: []label{{"traceID", " " + traceHex}, {"spanID", "\xff\xfe" + spanHex}}},
-		},
-
-		// Rule 6: IDs already on the exemplar.
-		{name: "existing IDs without labels stay", in: exemplar{trace: traceHex, span: spanHex}, want: exemplar{trace: traceHex, span: spanHex}},
-		{name: "redundant labels removed", in: exemplar{labels: []label{{"traceID", strings.ToUpper(traceHex)}, {"spanID", spanHex}}, trace: traceHex, span: spanHex}, want: exemplar{trace: traceHex, span: spanHex}},
-		{
-			name: "conflicting label kept, exemplar untouched",
-			in:   exemplar{labels: []label{{"traceID", otherTrace}, {"spanID", spanHex}}, trace: traceHex, span: spanHex},
-			want: exemplar{labels: []label{{"traceID", otherTrace}, {"spanID", spanHex}}, trace: traceHex, span: spanHex},
-		},
-		{
-			name:   "overwrite_existing_ids replaces fields",
-			config: func(c *Config) { c.OverwriteExistingIDs = true },
-			in:     exemplar{labels: []label{{"traceID", otherTrace}, {"spanID", otherSpan}}, trace: traceHex, span: spanHex},
-			want:   exemplar{trace: otherTrace, span: otherSpan},
-		},
-		{name: "span label completes a trace field", in: exemplar{labels: []label{{"spanID", spanHex}}, trace: traceHex}, want: exemplar{trace: traceHex, span: spanHex}},
-		{
-			name: "labels that disagree are all kept",
-			in:   exemplar{labels: []label{{"traceID", traceHex}, {"trace_id", otherTrace}, {"spanID", spanHex}}},
-			want: exemplar{labels: []label{{"traceID", traceHex}, {"trace_id", otherTrace}, {"spanID", spanHex}}},
-		},
-
-		// Rule 7: trace ID without span ID.
-		{name: "trace-only label normalised into trace_id", in: exemplar{labels: []label{{"route", "/"}, {"traceID", strings.ToUpper(traceHex)}}}, want: exemplar{labels: []label{{"route", "/"}, {"trace_id", traceHex}}}},
-		{name: "trace-only 64-bit label padded into trace_id", in: exemplar{labels: []label{{"trace_id", trace64}}}, want: exemplar{labels: []label{{"trace_id", strings.Repeat("0", 16) + trace64}}}},
-		{name: "trace-only field moved into trace_id label", in: exemplar{trace: traceHex}, want: exemplar{labels: []label{{"trace_id", traceHex}}}},
-		{
-			name: "trace-only with trace_id held by other data is untouched",
-			in:   exemplar{labels: []label{{"trace_id", "abc"}, {"traceID", traceHex}}},
-			want: exemplar{labels: []label{{"trace_id", "abc"}, {"traceID", traceHex}}},
-		},
-		{
-			name:   "trace-only in field mode",
-			config: func(c *Config) { c.TraceOnlyExemplars = TraceOnlyField },
-			in:     exemplar{labels: []label{{"traceID", strings.ToUpper(traceHex)}}},
-			want:   exemplar{trace: traceHex},
-		},
-		{name: "span-only label kept", in: exemplar{labels: []label{{"spanID", spanHex}}}, want: exemplar{labels: []label{{"spanID", spanHex}}}},
-		{name: "no reference at all", in: exemplar{labels: []label{{"route", "/"}}}, want: exemplar{labels: []label{{"route", "/"}}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, c := range cases.All() {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			cfg := defaultConfig()
-			if tt.config != nil {
-				tt.config(cfg)
-			}
+			cfg := configFor(c.Config)
 			require.NoError(t, cfg.Validate())
-			proc, sink := newTestProcessor(t, cfg, processortest.NewNopSettings(metadata.Type))
-			require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, tt.in)))
+			tel := componenttest.NewTelemetry()
+			t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+			set := processortest.NewNopSettings(metadata.Type)
+			set.TelemetrySettings = tel.NewTelemetrySettings()
+			proc, sink := newTestProcessor(t, cfg, set)
 
-			want := histogramWithExemplar(t, tt.want)
+			require.NotPanics(t, func() {
+				require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, c.In)))
+			})
+			want := histogramWithExemplar(t, c.Out)
 			require.Len(t, sink.AllMetrics(), 1)
-			assert.NoError(t, pmetrictest.CompareMetrics(want, sink.AllMetrics()[0]))
+			got := sink.AllMetrics()[0]
+			assert.NoError(t, pmetrictest.CompareMetrics(want, got))
 			// CompareMetrics ignores attribute order; the processor must not.
-			gotLabels := sink.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).
-				Histogram().DataPoints().At(0).Exemplars().At(0).FilteredAttributes()
-			assert.Equal(t, labelsOf(want.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).
-				Histogram().DataPoints().At(0).Exemplars().At(0).FilteredAttributes()), labelsOf(gotLabels))
+			assert.Equal(t, labelsOf(firstExemplar(want).FilteredAttributes()), labelsOf(firstExemplar(got).FilteredAttributes()))
+
+			linked, unlinked := counterTotals(t, tel)
+			wantLinked, wantUnlinked := map[string]int64{}, map[string]int64{}
+			switch result, attr, _ := strings.Cut(c.Outcome, " "); result {
+			case "linked":
+				wantLinked[attr] = 1
+			case "unlinked":
+				wantUnlinked[attr] = 1
+			default:
+				require.Empty(t, c.Outcome, "outcome is linked <source>, unlinked <reason> or empty")
+			}
+			assert.Equal(t, wantLinked, linked, "linked by source")
+			assert.Equal(t, wantUnlinked, unlinked, "unlinked by reason")
 		})
 	}
 }
@@ -261,25 +170,10 @@ func TestProcessExemplar(t *testing.T) {
 func labelsOf(m pcommon.Map) []label {
 	var out []label
 	m.Range(func(k string, v pcommon.Value) bool {
-		out = append(out, label{k, v.AsString()})
+		out = append(out, l(k, v.AsString()))
 		return true
 	})
 	return out
-}
-
-// TestNonStringLabelValue covers OTLP input, where a label named like an ID
-// may hold an int: it is not an ID and stays as it is.
-func TestNonStringLabelValue(t *testing.T) {
-	t.Parallel()
-	proc, sink := newTestProcessor(t, defaultConfig(), processortest.NewNopSettings(metadata.Type))
-	md := histogramWithExemplar(t, exemplar{labels: []label{{"spanID", spanHex}}})
-	ex := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints().At(0).Exemplars().At(0)
-	ex.FilteredAttributes().PutInt("traceID", 42)
-	want := pmetric.NewMetrics()
-	md.CopyTo(want)
-
-	require.NoError(t, proc.ConsumeMetrics(t.Context(), md))
-	assert.NoError(t, pmetrictest.CompareMetrics(want, sink.AllMetrics()[0]))
 }
 
 // TestEveryMetricTypeWithExemplars checks that exemplars are linked on all
@@ -287,8 +181,8 @@ func TestNonStringLabelValue(t *testing.T) {
 func TestEveryMetricTypeWithExemplars(t *testing.T) {
 	t.Parallel()
 	proc, sink := newTestProcessor(t, defaultConfig(), processortest.NewNopSettings(metadata.Type))
-	in := exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}}
-	out := exemplar{trace: traceHex, span: spanHex}
+	in := cases.Labels(l("traceID", traceHex), l("spanID", spanHex))
+	out := cases.Linked(traceHex, spanHex)
 
 	build := func(spec exemplar) pmetric.Metrics {
 		md := pmetric.NewMetrics()
@@ -315,25 +209,79 @@ func TestEveryMetricTypeWithExemplars(t *testing.T) {
 	assert.NoError(t, pmetrictest.CompareMetrics(build(out), sink.AllMetrics()[0]))
 }
 
-// TestGolden runs realistic scraped batches through the processor built
-// with its default configuration.
+// TestGolden runs every testdata/<case>/input.yaml through the processor,
+// configured by the case's config.yaml (the default configuration when it
+// has none), and compares the result with output.yaml, label order
+// included.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"scrape_mixed_styles", "otlp_with_ids"} {
-		t.Run(name, func(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "*", "input.yaml"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(inputs), 4)
+	for _, input := range inputs {
+		dir := filepath.Dir(input)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join("testdata", name)
-			input, err := golden.ReadMetrics(filepath.Join(dir, "input.yaml"))
+			cfg := defaultConfig()
+			if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+				cm, err := confmaptest.LoadConf(filepath.Join(dir, "config.yaml"))
+				require.NoError(t, err)
+				require.NoError(t, cm.Unmarshal(cfg))
+			}
+			require.NoError(t, cfg.Validate())
+			in, err := golden.ReadMetrics(input)
 			require.NoError(t, err)
 			expected, err := golden.ReadMetrics(filepath.Join(dir, "output.yaml"))
 			require.NoError(t, err)
 
-			proc, sink := newTestProcessor(t, defaultConfig(), processortest.NewNopSettings(metadata.Type))
-			require.NoError(t, proc.ConsumeMetrics(t.Context(), input))
+			proc, sink := newTestProcessor(t, cfg, processortest.NewNopSettings(metadata.Type))
+			require.NoError(t, proc.ConsumeMetrics(t.Context(), in))
 			require.Len(t, sink.AllMetrics(), 1)
-			assert.NoError(t, pmetrictest.CompareMetrics(expected, sink.AllMetrics()[0]))
+			got := sink.AllMetrics()[0]
+			assert.NoError(t, pmetrictest.CompareMetrics(expected, got))
+			// CompareMetrics ignores attribute order; the processor must not.
+			assert.Equal(t, exemplarLabels(expected), exemplarLabels(got))
 		})
 	}
+}
+
+// exemplarLabels lists the labels of every exemplar of md, in order.
+func exemplarLabels(md pmetric.Metrics) [][]label {
+	var out [][]label
+	add := func(exs pmetric.ExemplarSlice) {
+		for i := 0; i < exs.Len(); i++ {
+			out = append(out, labelsOf(exs.At(i).FilteredAttributes()))
+		}
+	}
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				switch m := ms.At(k); m.Type() {
+				case pmetric.MetricTypeHistogram:
+					for d := 0; d < m.Histogram().DataPoints().Len(); d++ {
+						add(m.Histogram().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for d := 0; d < m.ExponentialHistogram().DataPoints().Len(); d++ {
+						add(m.ExponentialHistogram().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeSum:
+					for d := 0; d < m.Sum().DataPoints().Len(); d++ {
+						add(m.Sum().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeGauge:
+					for d := 0; d < m.Gauge().DataPoints().Len(); d++ {
+						add(m.Gauge().DataPoints().At(d).Exemplars())
+					}
+				case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
+				}
+			}
+		}
+	}
+	return out
 }
 
 // counterValues returns a telemetry counter's points keyed by the value of
@@ -353,39 +301,6 @@ func counterValues(t *testing.T, tel *componenttest.Telemetry, name, attrKey str
 	return out
 }
 
-func TestTelemetry(t *testing.T) {
-	t.Parallel()
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := processortest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
-	proc, _ := newTestProcessor(t, defaultConfig(), set)
-
-	for _, spec := range []exemplar{
-		{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}},
-		{labels: []label{{"trace_id", traceHex}, {"span_id", spanHex}}},
-		{labels: []label{{"traceparent", "00-" + traceHex + "-" + spanHex + "-01"}}},
-		{labels: []label{{"uber-trace-id", traceHex + ":" + spanHex + ":0:1"}}},
-		{labels: []label{{"b3", traceHex + "-" + spanHex}}},
-		{trace: traceHex, span: spanHex},
-		{labels: []label{{"traceID", "xyz"}}},
-		{labels: []label{{"traceID", strings.Repeat("0", 32)}, {"spanID", spanHex}}},
-		{labels: []label{{"traceID", traceHex}}},
-		{labels: []label{{"spanID", spanHex}}},
-		{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}, trace: otherTrace, span: spanHex},
-		{labels: []label{{"route", "/"}}},
-	} {
-		require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, spec)))
-	}
-
-	assert.Equal(t, map[string]int64{
-		"id_label": 2, "traceparent": 1, "uber_trace_id": 1, "b3": 1, "exemplar_fields": 1,
-	}, counterValues(t, tel, metadata.MetricExemplarsLinked, metadata.AttributeSource))
-	assert.Equal(t, map[string]int64{
-		"invalid_value": 1, "zero_id": 1, "missing_span_id": 1, "missing_trace_id": 1, "conflict": 1,
-	}, counterValues(t, tel, metadata.MetricExemplarsUnlinked, metadata.AttributeReason))
-}
-
 func observedSettings(level zapcore.Level) (processor.Settings, *observer.ObservedLogs) {
 	core, logs := observer.New(level)
 	set := processortest.NewNopSettings(metadata.Type)
@@ -395,7 +310,7 @@ func observedSettings(level zapcore.Level) (processor.Settings, *observer.Observ
 
 func TestLogs(t *testing.T) {
 	t.Parallel()
-	linkedPair := exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}}
+	linkedPair := cases.Labels(l("traceID", traceHex), l("spanID", spanHex))
 
 	t.Run("start line with effective settings", func(t *testing.T) {
 		t.Parallel()
@@ -428,6 +343,7 @@ func TestLogs(t *testing.T) {
 		require.Len(t, linked, 1)
 		assert.Equal(t, map[string]any{
 			"metric":      "http_server_duration_seconds",
+			"source":      "id_label",
 			"trace_label": "traceID",
 			"span_label":  "spanID",
 			"trace_id":    traceHex,
@@ -444,7 +360,7 @@ func TestLogs(t *testing.T) {
 		require.NoError(t, proc.Start(t.Context(), componenttest.NewNopHost()))
 		require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, linkedPair)))
 		huge := strings.Repeat("f", 1<<20)
-		require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, exemplar{labels: []label{{"traceID", huge}}})))
+		require.NoError(t, proc.ConsumeMetrics(t.Context(), histogramWithExemplar(t, cases.Labels(l("traceID", huge)))))
 		require.NoError(t, proc.Shutdown(t.Context()))
 
 		summaries := logs.FilterMessage("Exemplar linkage summary").All()
@@ -471,13 +387,13 @@ func TestConcurrentConsumers(t *testing.T) {
 		wg.Go(func() {
 			for range 50 {
 				assert.NoError(t, proc.ConsumeMetrics(context.Background(), histogramWithExemplar(t,
-					exemplar{labels: []label{{"traceID", traceHex}, {"spanID", spanHex}}})))
+					cases.Labels(l("traceID", traceHex), l("spanID", spanHex)))))
 			}
 		})
 	}
 	wg.Wait()
 	require.Len(t, sink.AllMetrics(), 400)
-	want := histogramWithExemplar(t, exemplar{trace: traceHex, span: spanHex})
+	want := histogramWithExemplar(t, cases.Linked(traceHex, spanHex))
 	for _, got := range sink.AllMetrics() {
 		assert.NoError(t, pmetrictest.CompareMetrics(want, got))
 	}

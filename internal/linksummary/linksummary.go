@@ -23,6 +23,7 @@ const (
 	SourceUberTraceID
 	SourceB3
 	SourceExemplarFields
+	SourceByValue
 	NumSources
 )
 
@@ -38,6 +39,8 @@ const (
 	ReasonMissingSpanID
 	ReasonMissingTraceID
 	ReasonConflict
+	ReasonAmbiguous
+	ReasonUnsampled
 	NumReasons
 )
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -96,4 +98,19 @@ func TestEnumNames(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "exemplar_fields", SourceExemplarFields.String())
 	assert.Equal(t, "missing_span_id", ReasonMissingSpanID.String())
+}
+
+// TestEveryValueIsDeclared checks that the sources and reasons are exactly
+// metadata.yaml's enums, in order.
+func TestEveryValueIsDeclared(t *testing.T) {
+	t.Parallel()
+	var sources, reasons []string
+	for s := range NumSources {
+		sources = append(sources, s.String())
+	}
+	for r := range NumReasons {
+		reasons = append(reasons, r.String())
+	}
+	assert.Equal(t, metadata.AttributeSourceValues, sources)
+	assert.Equal(t, metadata.AttributeReasonValues, reasons)
 }

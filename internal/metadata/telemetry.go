@@ -67,6 +67,7 @@ const (
 	AttributeSourceUberTraceID    = "uber_trace_id"
 	AttributeSourceB3             = "b3"
 	AttributeSourceExemplarFields = "exemplar_fields"
+	AttributeSourceByValue        = "by_value"
 )
 
 // Values of the reason attribute, in the order of metadata.yaml's enum.
@@ -76,10 +77,12 @@ const (
 	AttributeReasonMissingSpanID  = "missing_span_id"
 	AttributeReasonMissingTraceID = "missing_trace_id"
 	AttributeReasonConflict       = "conflict"
+	AttributeReasonAmbiguous      = "ambiguous"
+	AttributeReasonUnsampled      = "unsampled"
 )
 
 // AttributeSourceValues and AttributeReasonValues list each enum in order.
 var (
-	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields}
-	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict}
+	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields, AttributeSourceByValue}
+	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled}
 )

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 const (
@@ -14,9 +15,9 @@ const (
 	spanHex  = "00f067aa0ba902b7"
 )
 
-func mustTrace(t *testing.T, s string) TraceID {
+func mustTrace(t *testing.T, s string) pcommon.TraceID {
 	t.Helper()
-	var id TraceID
+	var id pcommon.TraceID
 	b, err := hex.DecodeString(s)
 	if err != nil || len(b) != len(id) {
 		t.Fatalf("bad test trace ID %q", s)
@@ -25,9 +26,9 @@ func mustTrace(t *testing.T, s string) TraceID {
 	return id
 }
 
-func mustSpan(t *testing.T, s string) SpanID {
+func mustSpan(t *testing.T, s string) pcommon.SpanID {
 	t.Helper()
-	var id SpanID
+	var id pcommon.SpanID
 	b, err := hex.DecodeString(s)
 	if err != nil || len(b) != len(id) {
 		t.Fatalf("bad test span ID %q", s)
@@ -40,7 +41,7 @@ func TestBuiltinKind(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		want LabelKind
+		want Kind
 	}{
 		{"trace_id", TraceIDLabel},
 		{"traceID", TraceIDLabel},
@@ -80,52 +81,21 @@ func TestBuiltinKind(t *testing.T) {
 		{"traceparentx", NotReference},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, BuiltinKind(tt.name), "BuiltinKind(%q)", tt.name)
+		assert.Equal(t, tt.want, builtinKind(tt.name), "builtinKind(%q)", tt.name)
 	}
 }
 
-// builtinNames states the built-in spellings as BuiltinKind documents
-// them: words, in any letter case, with at most one separator between two
-// words. referenceKind applies this rule directly; BuiltinKind, which lists
-// the spellings, is tested against it.
+// builtinNames lists the words of the built-in names, as BuiltinKind
+// documents them.
 var builtinNames = []struct {
 	words []string
-	kind  LabelKind
+	kind  Kind
 }{
 	{[]string{"trace", "id"}, TraceIDLabel},
 	{[]string{"span", "id"}, SpanIDLabel},
 	{[]string{"trace", "parent"}, TraceContextLabel},
 	{[]string{"uber", "trace", "id"}, TraceContextLabel},
 	{[]string{"b3"}, TraceContextLabel},
-}
-
-func referenceKind(name string) LabelKind {
-	for _, n := range builtinNames {
-		rest, ok := strings.ToLower(name), true
-		for i, word := range n.words {
-			if i > 0 && rest != "" && strings.ContainsRune("_-.", rune(rest[0])) {
-				rest = rest[1:]
-			}
-			if rest, ok = strings.CutPrefix(rest, word); !ok {
-				break
-			}
-		}
-		// ToLower also folds non-ASCII letters, which BuiltinKind must not:
-		// require the name itself to be ASCII.
-		if ok && rest == "" && len(name) == len(strings.ToLower(name)) && isASCII(name) {
-			return n.kind
-		}
-	}
-	return NotReference
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // TestBuiltinKindEverySpelling spells each built-in name with every
@@ -149,7 +119,7 @@ func TestBuiltinKindEverySpelling(t *testing.T) {
 		}
 		for _, s := range spellings {
 			for _, name := range []string{s, strings.ToUpper(s), strings.ToUpper(s[:1]) + s[1:]} {
-				assert.Equal(t, n.kind, BuiltinKind(name), "BuiltinKind(%q)", name)
+				assert.Equal(t, n.kind, builtinKind(name), "builtinKind(%q)", name)
 				spelled++
 			}
 		}
@@ -166,7 +136,7 @@ func TestParseTraceID(t *testing.T) {
 		name    string
 		value   string
 		pad64   bool
-		want    TraceID
+		want    pcommon.TraceID
 		problem Problem
 	}{
 		{"lower-case hex", traceHex, true, full, OK},
@@ -176,23 +146,23 @@ func TestParseTraceID(t *testing.T) {
 		{"0X prefix", "0X" + traceHex, true, full, OK},
 		{"64-bit padded", spanHex, true, short, OK},
 		{"64-bit upper-case with 0x", "0x" + strings.ToUpper(spanHex), true, short, OK},
-		{"64-bit without padding", spanHex, false, TraceID{}, Invalid},
-		{"all zero", strings.Repeat("0", 32), true, TraceID{}, ZeroID},
-		{"all zero 64-bit", strings.Repeat("0", 16), true, TraceID{}, ZeroID},
-		{"empty", "", true, TraceID{}, Invalid},
-		{"0x only", "0x", true, TraceID{}, Invalid},
-		{"31 digits", traceHex[1:], true, TraceID{}, Invalid},
-		{"33 digits", traceHex + "a", true, TraceID{}, Invalid},
-		{"24 digits", traceHex[:24], true, TraceID{}, Invalid},
-		{"non-hex", "g" + traceHex[1:], true, TraceID{}, Invalid},
-		{"leading space", " " + traceHex[1:], true, TraceID{}, Invalid},
-		{"trailing space", traceHex + " ", true, TraceID{}, Invalid},
-		{"dashed UUID", "4bf92f35-77b3-4da6-a3ce-929d0e0e4736", true, TraceID{}, Invalid},
-		{"double prefix", "0x0x" + traceHex[4:], true, TraceID{}, Invalid},
-		{"traceparent is not an ID", "00-" + traceHex + "-" + spanHex + "-01", true, TraceID{}, Invalid},
+		{"64-bit without padding", spanHex, false, pcommon.TraceID{}, Invalid},
+		{"all zero", strings.Repeat("0", 32), true, pcommon.TraceID{}, ZeroID},
+		{"all zero 64-bit", strings.Repeat("0", 16), true, pcommon.TraceID{}, ZeroID},
+		{"empty", "", true, pcommon.TraceID{}, Invalid},
+		{"0x only", "0x", true, pcommon.TraceID{}, Invalid},
+		{"31 digits", traceHex[1:], true, pcommon.TraceID{}, Invalid},
+		{"33 digits", traceHex + "a", true, pcommon.TraceID{}, Invalid},
+		{"24 digits", traceHex[:24], true, pcommon.TraceID{}, Invalid},
+		{"non-hex", "g" + traceHex[1:], true, pcommon.TraceID{}, Invalid},
+		{"leading space", " " + traceHex[1:], true, pcommon.TraceID{}, Invalid},
+		{"trailing space", traceHex + " ", true, pcommon.TraceID{}, Invalid},
+		{"dashed UUID", "4bf92f35-77b3-4da6-a3ce-929d0e0e4736", true, pcommon.TraceID{}, Invalid},
+		{"double prefix", "0x0x" + traceHex[4:], true, pcommon.TraceID{}, Invalid},
+		{"traceparent is not an ID", "00-" + traceHex + "-" + spanHex + "-01", true, pcommon.TraceID{}, Invalid},
 	}
 	for _, tt := range tests {
-		got, problem := ParseTraceID(tt.value, tt.pad64)
+		got, problem := parseTraceID(tt.value, tt.pad64)
 		assert.Equal(t, tt.problem, problem, tt.name)
 		assert.Equal(t, tt.want, got, tt.name)
 	}
@@ -204,20 +174,20 @@ func TestParseSpanID(t *testing.T) {
 	tests := []struct {
 		name    string
 		value   string
-		want    SpanID
+		want    pcommon.SpanID
 		problem Problem
 	}{
 		{"lower-case", spanHex, want, OK},
 		{"upper-case", strings.ToUpper(spanHex), want, OK},
 		{"0x prefix", "0x" + spanHex, want, OK},
-		{"all zero", strings.Repeat("0", 16), SpanID{}, ZeroID},
-		{"15 digits is never padded", spanHex[1:], SpanID{}, Invalid},
-		{"32 digits is never truncated", traceHex, SpanID{}, Invalid},
-		{"empty", "", SpanID{}, Invalid},
-		{"non-hex", "z" + spanHex[1:], SpanID{}, Invalid},
+		{"all zero", strings.Repeat("0", 16), pcommon.SpanID{}, ZeroID},
+		{"15 digits is never padded", spanHex[1:], pcommon.SpanID{}, Invalid},
+		{"32 digits is never truncated", traceHex, pcommon.SpanID{}, Invalid},
+		{"empty", "", pcommon.SpanID{}, Invalid},
+		{"non-hex", "z" + spanHex[1:], pcommon.SpanID{}, Invalid},
 	}
 	for _, tt := range tests {
-		got, problem := ParseSpanID(tt.value)
+		got, problem := parseSpanID(tt.value)
 		assert.Equal(t, tt.problem, problem, tt.name)
 		assert.Equal(t, tt.want, got, tt.name)
 	}
@@ -234,8 +204,8 @@ func TestParseTraceContext(t *testing.T) {
 		name    string
 		value   string
 		pad64   bool
-		trace   TraceID
-		span    SpanID
+		trace   pcommon.TraceID
+		span    pcommon.SpanID
 		format  Format
 		problem Problem
 	}{
@@ -243,46 +213,46 @@ func TestParseTraceContext(t *testing.T) {
 		{"traceparent upper-case", "00-" + strings.ToUpper(traceHex) + "-" + strings.ToUpper(spanHex) + "-01", true, trace, span, FormatTraceparent, OK},
 		{"traceparent future version with extra field", "01-" + traceHex + "-" + spanHex + "-01-extra", true, trace, span, FormatTraceparent, OK},
 		{"traceparent future version exact", "cc-" + traceHex + "-" + spanHex + "-00", true, trace, span, FormatTraceparent, OK},
-		{"traceparent version ff", "ff-" + traceHex + "-" + spanHex + "-01", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent version 00 extra field", "00-" + traceHex + "-" + spanHex + "-01-extra", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent future version junk after flags", "01-" + traceHex + "-" + spanHex + "-01x", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent short trace", "00-" + traceHex[1:] + "-" + spanHex + "-01", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent 64-bit trace", "00-" + spanHex + "-" + spanHex + "-01", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent bad flags", "00-" + traceHex + "-" + spanHex + "-0g", true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent missing flags", "00-" + traceHex + "-" + spanHex, true, TraceID{}, SpanID{}, FormatTraceparent, Invalid},
-		{"traceparent zero trace", "00-" + strings.Repeat("0", 32) + "-" + spanHex + "-01", true, TraceID{}, span, FormatTraceparent, ZeroID},
-		{"traceparent zero span", "00-" + traceHex + "-" + strings.Repeat("0", 16) + "-01", true, trace, SpanID{}, FormatTraceparent, ZeroID},
+		{"traceparent version ff", "ff-" + traceHex + "-" + spanHex + "-01", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent version 00 extra field", "00-" + traceHex + "-" + spanHex + "-01-extra", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent future version junk after flags", "01-" + traceHex + "-" + spanHex + "-01x", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent short trace", "00-" + traceHex[1:] + "-" + spanHex + "-01", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent 64-bit trace", "00-" + spanHex + "-" + spanHex + "-01", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent bad flags", "00-" + traceHex + "-" + spanHex + "-0g", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent missing flags", "00-" + traceHex + "-" + spanHex, true, pcommon.TraceID{}, pcommon.SpanID{}, FormatTraceparent, Invalid},
+		{"traceparent zero trace", "00-" + strings.Repeat("0", 32) + "-" + spanHex + "-01", true, pcommon.TraceID{}, span, FormatTraceparent, ZeroID},
+		{"traceparent zero span", "00-" + traceHex + "-" + strings.Repeat("0", 16) + "-01", true, trace, pcommon.SpanID{}, FormatTraceparent, ZeroID},
 		{"uber-trace-id 128-bit", traceHex + ":" + spanHex + ":0:1", true, trace, span, FormatUberTraceID, OK},
 		{"uber-trace-id 64-bit", "a3ce929d0e0e4736:" + spanHex + ":0:1", true, trace64, span, FormatUberTraceID, OK},
-		{"uber-trace-id 64-bit without padding", "a3ce929d0e0e4736:" + spanHex + ":0:1", false, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id 64-bit without padding", "a3ce929d0e0e4736:" + spanHex + ":0:1", false, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
 		{"uber-trace-id dropped leading zeros", "abc:def:0:1", true, unpadded, spanShort, FormatUberTraceID, OK},
 		{"uber-trace-id 128-bit dropped leading zeros", traceHex[1:] + ":" + spanHex + ":0:1", true, mustTrace(t, "0"+traceHex[1:]), span, FormatUberTraceID, OK},
-		{"uber-trace-id too few fields", traceHex + ":" + spanHex + ":0", true, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
-		{"uber-trace-id too many fields", traceHex + ":" + spanHex + ":0:1:2", true, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
-		{"uber-trace-id empty trace", ":" + spanHex + ":0:1", true, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
-		{"uber-trace-id 33-digit trace", "a" + traceHex + ":" + spanHex + ":0:1", true, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
-		{"uber-trace-id 17-digit span", traceHex + ":a" + spanHex + ":0:1", true, TraceID{}, SpanID{}, FormatUberTraceID, Invalid},
-		{"uber-trace-id zero span", traceHex + ":0:0:1", true, trace, SpanID{}, FormatUberTraceID, ZeroID},
+		{"uber-trace-id too few fields", traceHex + ":" + spanHex + ":0", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id too many fields", traceHex + ":" + spanHex + ":0:1:2", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id empty trace", ":" + spanHex + ":0:1", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id 33-digit trace", "a" + traceHex + ":" + spanHex + ":0:1", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id 17-digit span", traceHex + ":a" + spanHex + ":0:1", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatUberTraceID, Invalid},
+		{"uber-trace-id zero span", traceHex + ":0:0:1", true, trace, pcommon.SpanID{}, FormatUberTraceID, ZeroID},
 		{"b3 128-bit", traceHex + "-" + spanHex, true, trace, span, FormatB3, OK},
 		{"b3 sampled", traceHex + "-" + spanHex + "-1", true, trace, span, FormatB3, OK},
 		{"b3 debug with parent", traceHex + "-" + spanHex + "-d-" + "05e3ac9a4f6e3b90", true, trace, span, FormatB3, OK},
 		{"b3 64-bit", "a3ce929d0e0e4736-" + spanHex + "-0", true, trace64, span, FormatB3, OK},
-		{"b3 64-bit without padding", "a3ce929d0e0e4736-" + spanHex, false, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"b3 bad sampling state", traceHex + "-" + spanHex + "-x", true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"b3 short parent", traceHex + "-" + spanHex + "-1-abc", true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"b3 too many fields", traceHex + "-" + spanHex + "-1-05e3ac9a4f6e3b90-x", true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"b3 sampling only", "1", true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"b3 short span", traceHex + "-" + spanHex[1:], true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"empty", "", true, TraceID{}, SpanID{}, FormatB3, Invalid},
-		{"plain trace ID", traceHex, true, TraceID{}, SpanID{}, FormatB3, Invalid},
+		{"b3 64-bit without padding", "a3ce929d0e0e4736-" + spanHex, false, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"b3 bad sampling state", traceHex + "-" + spanHex + "-x", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"b3 short parent", traceHex + "-" + spanHex + "-1-abc", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"b3 too many fields", traceHex + "-" + spanHex + "-1-05e3ac9a4f6e3b90-x", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"b3 sampling only", "1", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"b3 short span", traceHex + "-" + spanHex[1:], true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"empty", "", true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
+		{"plain trace ID", traceHex, true, pcommon.TraceID{}, pcommon.SpanID{}, FormatB3, Invalid},
 	}
 	for _, tt := range tests {
-		trace, span, format, problem := ParseTraceContext(tt.value, tt.pad64)
-		assert.Equal(t, tt.problem, problem, tt.name)
+		c, format := parseTraceContext(tt.value, tt.pad64)
+		assert.Equal(t, tt.problem, c.problem, tt.name)
 		assert.Equal(t, tt.format, format, tt.name)
 		if tt.problem == OK {
-			assert.Equal(t, tt.trace, trace, tt.name)
-			assert.Equal(t, tt.span, span, tt.name)
+			assert.Equal(t, tt.trace, c.trace, tt.name)
+			assert.Equal(t, tt.span, c.span, tt.name)
 		}
 	}
 }
@@ -290,11 +260,15 @@ func TestParseTraceContext(t *testing.T) {
 func TestParsersDoNotAllocate(t *testing.T) {
 	value := "00-" + traceHex + "-" + spanHex + "-01"
 	prefixed := "0x" + traceHex
+	r := NewReader(Config{BuiltinNames: true, TraceIDNames: []string{"tid"}, Pad64BitTraceIDs: true})
 	allocs := testing.AllocsPerRun(100, func() {
-		BuiltinKind("Uber-Trace-Id")
-		ParseTraceID(prefixed, true)
-		ParseSpanID(spanHex)
-		ParseTraceContext(value, true)
+		r.Kind("Uber-Trace-Id")
+		r.Kind("tid")
+		r.Decode(TraceContextLabel, value)
+		builtinKind("Uber-Trace-Id")
+		parseTraceID(prefixed, true)
+		parseSpanID(spanHex)
+		parseTraceContext(value, true)
 	})
 	assert.Zero(t, allocs)
 }
@@ -313,7 +287,7 @@ func TestHex16EveryByte(t *testing.T) {
 			if ok != (err == nil) {
 				t.Fatalf("hex16(%q): ok = %v, encoding/hex err = %v", digits, ok, err)
 			}
-			if ok && spanIDOf(got) != SpanID(want) {
+			if ok && spanIDOf(got) != pcommon.SpanID(want) {
 				t.Fatalf("hex16(%q) = %x, want %x", digits, spanIDOf(got), want)
 			}
 		}
@@ -342,5 +316,136 @@ func TestFoldName(t *testing.T) {
 		binary.LittleEndian.PutUint64(got[:8], first)
 		binary.LittleEndian.PutUint64(got[8:], rest)
 		assert.Equal(t, want, got, "foldName(%q)", name)
+	}
+}
+
+func TestReaderKind(t *testing.T) {
+	t.Parallel()
+	long64, long100 := strings.Repeat("t", 64), strings.Repeat("s", 100)
+	tests := []struct {
+		name string
+		cfg  Config
+		want map[string]Kind
+	}{
+		{
+			name: "built-in spellings only",
+			cfg:  Config{BuiltinNames: true},
+			want: map[string]Kind{"traceID": TraceIDLabel, "SPAN-ID": SpanIDLabel, "b3": TraceContextLabel, "tid": NotReference, "route": NotReference, "": NotReference},
+		},
+		{
+			name: "configured names beside the built-in spellings",
+			cfg:  Config{BuiltinNames: true, TraceIDNames: []string{"tid"}, SpanIDNames: []string{"sid"}, TraceContextNames: []string{"ctx"}},
+			want: map[string]Kind{"tid": TraceIDLabel, "sid": SpanIDLabel, "ctx": TraceContextLabel, "traceID": TraceIDLabel, "Tid": NotReference},
+		},
+		{
+			name: "a configured name takes precedence over a built-in spelling",
+			cfg:  Config{BuiltinNames: true, TraceContextNames: []string{"trace_id"}},
+			want: map[string]Kind{"trace_id": TraceContextLabel, "TRACE_ID": TraceIDLabel},
+		},
+		{
+			name: "built-in spellings off",
+			cfg:  Config{TraceIDNames: []string{"tid"}},
+			want: map[string]Kind{"tid": TraceIDLabel, "traceID": NotReference, "spanID": NotReference},
+		},
+		{
+			name: "configured names of 64 bytes and more, past the length mask",
+			cfg:  Config{TraceIDNames: []string{long64}, SpanIDNames: []string{long100}},
+			want: map[string]Kind{long64: TraceIDLabel, long100: SpanIDLabel, strings.Repeat("x", 64): NotReference, "tid": NotReference},
+		},
+	}
+	for _, tt := range tests {
+		r := NewReader(tt.cfg)
+		for name, want := range tt.want {
+			assert.Equal(t, want, r.Kind(name), "%s: Kind(%q)", tt.name, name)
+		}
+	}
+}
+
+func TestReaderDecode(t *testing.T) {
+	t.Parallel()
+	trace, span := mustTrace(t, traceHex), mustSpan(t, spanHex)
+	padded, unpadded := NewReader(Config{Pad64BitTraceIDs: true}), NewReader(Config{})
+	tests := []struct {
+		name   string
+		reader *Reader
+		kind   Kind
+		value  string
+		want   Ref
+	}{
+		{"trace ID", padded, TraceIDLabel, traceHex, Ref{TraceID: trace, Kind: TraceIDLabel}},
+		{"64-bit trace ID padded", padded, TraceIDLabel, spanHex, Ref{TraceID: mustTrace(t, strings.Repeat("0", 16)+spanHex), Kind: TraceIDLabel}},
+		{"64-bit trace ID not padded", unpadded, TraceIDLabel, spanHex, Ref{Kind: TraceIDLabel, Problem: Invalid}},
+		{"span ID", padded, SpanIDLabel, spanHex, Ref{SpanID: span, Kind: SpanIDLabel}},
+		{"zero span ID", padded, SpanIDLabel, strings.Repeat("0", 16), Ref{Kind: SpanIDLabel, Problem: ZeroID}},
+		{"traceparent", padded, TraceContextLabel, "00-" + traceHex + "-" + spanHex + "-01", Ref{TraceID: trace, SpanID: span, Kind: TraceContextLabel, Format: FormatTraceparent}},
+		{"uber-trace-id with a zero span keeps neither ID", padded, TraceContextLabel, traceHex + ":0:0:1", Ref{Kind: TraceContextLabel, Format: FormatUberTraceID, Problem: ZeroID}},
+		{"b3", padded, TraceContextLabel, traceHex + "-" + spanHex, Ref{TraceID: trace, SpanID: span, Kind: TraceContextLabel, Format: FormatB3}},
+		{"a value that is not a string reads as empty", padded, TraceIDLabel, "", Ref{Kind: TraceIDLabel, Problem: Invalid}},
+		{"not a reference", padded, NotReference, traceHex, Ref{Problem: Invalid}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.reader.Decode(tt.kind, tt.value), tt.name)
+	}
+}
+
+// TestSampledFlag checks which trace contexts say their span was not
+// sampled.
+func TestSampledFlag(t *testing.T) {
+	t.Parallel()
+	r := NewReader(Config{Pad64BitTraceIDs: true})
+	tests := []struct {
+		value     string
+		unsampled bool
+	}{
+		{"00-" + traceHex + "-" + spanHex + "-01", false},
+		{"00-" + traceHex + "-" + spanHex + "-00", true},
+		{"00-" + traceHex + "-" + spanHex + "-02", true},
+		{"00-" + traceHex + "-" + spanHex + "-03", false},
+		{traceHex + "-" + spanHex, false},
+		{traceHex + "-" + spanHex + "-1", false},
+		{traceHex + "-" + spanHex + "-d", false},
+		{traceHex + "-" + spanHex + "-0", true},
+		{traceHex + "-" + spanHex + "-0-" + spanHex, true},
+		{traceHex + ":" + spanHex + ":0:1", false},
+		{traceHex + ":" + spanHex + ":0:0", true},
+		{traceHex + ":" + spanHex + ":0:3", false},
+		{traceHex + ":" + spanHex + ":0:02", true},
+	}
+	for _, tt := range tests {
+		ref := r.Decode(TraceContextLabel, tt.value)
+		assert.Equal(t, OK, ref.Problem, tt.value)
+		assert.Equal(t, tt.unsampled, ref.Unsampled, tt.value)
+	}
+}
+
+func TestDecodeByValue(t *testing.T) {
+	t.Parallel()
+	r := NewReader(Config{Pad64BitTraceIDs: true})
+	tests := []struct {
+		value string
+		kind  Kind
+		ok    bool
+	}{
+		{traceHex, TraceIDLabel, true},
+		{"0x" + strings.ToUpper(traceHex), TraceIDLabel, true},
+		{spanHex, SpanIDLabel, true},
+		{"00-" + traceHex + "-" + spanHex + "-01", TraceContextLabel, true},
+		{traceHex + "-" + spanHex + "-1", TraceContextLabel, true},
+		{traceHex + ":" + spanHex + ":0:1", TraceContextLabel, true},
+		// Not by value: short trace contexts, zero IDs, other lengths.
+		{"a3ce929d0e0e4736:" + spanHex + ":0:1", NotReference, false},
+		{"a3ce929d0e0e4736-" + spanHex + "-1", NotReference, false},
+		{"12:30:00:1", NotReference, false},
+		{strings.Repeat("0", 32), NotReference, false},
+		{traceHex[1:], NotReference, false},
+		{"/api/v1/items/4bf92f3577b34da6a3ce929d0e0e4736", NotReference, false},
+		{"", NotReference, false},
+	}
+	for _, tt := range tests {
+		ref, ok := r.DecodeByValue(tt.value)
+		assert.Equal(t, tt.ok, ok, tt.value)
+		if ok {
+			assert.Equal(t, tt.kind, ref.Kind, tt.value)
+		}
 	}
 }

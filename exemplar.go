@@ -1,0 +1,144 @@
+package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkprocessor"
+
+import (
+	"encoding/hex"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
+)
+
+// collect fills ev with what the exemplar carries, in one pass over its
+// labels: its ID fields and its reference labels, decoded, in label order.
+// ev is reused from the previous exemplar.
+func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Evidence) {
+	attrs := ex.FilteredAttributes()
+	ev.Reset(ex.TraceID(), ex.SpanID(), attrs.Len())
+	i := 0
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		// Most labels are no reference and are ruled out by Kind's inlined
+		// length test; they cost one more test only when the configuration
+		// asks to look at them (collectOther).
+		if kind := p.reader.Kind(k); kind != traceref.NotReference {
+			ref := p.reader.Decode(kind, v.Str())
+			ev.Add(linkplan.Label{Index: i, Name: k, Value: valueForLog(v), Ref: ref})
+			if k == linkplan.LoneTraceIDKey {
+				ev.HasLoneTraceIDKey = true
+				ev.LoneTraceIDKeyRef = ref
+				if kind != traceref.TraceIDLabel {
+					ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+				}
+			}
+		} else if p.collectOthers {
+			p.collectOther(ev, i, k, v)
+		}
+		i++
+		return true
+	})
+}
+
+// collectOther looks at a label that is no reference: the LoneTraceIDKey
+// label when the reader does not recognise it, and by-value candidates.
+func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
+	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
+		ev.HasLoneTraceIDKey = true
+		ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+	}
+	if p.settings.DetectIDsByValue {
+		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
+			ev.Add(linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true})
+		}
+	}
+}
+
+// valueForLog returns a string value as it is (it is truncated when
+// logged) and the type name of any other, so nothing is formatted on the
+// hot path.
+func valueForLog(v pcommon.Value) string {
+	if v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return v.Type().String()
+}
+
+// apply writes plan into the exemplar that collect read into ev.
+func (p *exemplarLinkProcessor) apply(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
+	if plan.SetTraceID {
+		ex.SetTraceID(plan.TraceID)
+	}
+	if plan.SetSpanID {
+		ex.SetSpanID(plan.SpanID)
+	}
+	if plan.ClearTraceID {
+		ex.SetTraceID(zeroTraceID)
+	}
+	attrs := ex.FilteredAttributes()
+	if !plan.WriteLoneTraceID {
+		removeLabels(attrs, ev, plan)
+		return
+	}
+
+	var digits [2 * len(pcommon.TraceID{})]byte
+	hex.Encode(digits[:], plan.TraceID[:])
+	// The label the trace ID came from goes. When its value already is
+	// the digits (the common case), the new label takes that value as it
+	// is instead of a new string: no allocation per exemplar.
+	moved := false
+	if plan.MoveValue {
+		if v, ok := attrs.Get(ev.Refs()[plan.ValueFrom].Name); ok && v.Str() == string(digits[:]) {
+			if !batch.hasSpare {
+				batch.spare, batch.hasSpare = pcommon.NewValueEmpty(), true
+			}
+			v.MoveTo(batch.spare)
+			moved = true
+		}
+	}
+	removeLabels(attrs, ev, plan)
+	switch v, ok := attrs.Get(linkplan.LoneTraceIDKey); {
+	case ok:
+		if v.Str() != string(digits[:]) {
+			v.SetStr(string(digits[:]))
+		}
+	case moved:
+		batch.spare.MoveTo(attrs.PutEmpty(linkplan.LoneTraceIDKey))
+	default:
+		attrs.PutStr(linkplan.LoneTraceIDKey, string(digits[:]))
+	}
+}
+
+// removeLabels drops the reference labels the plan removes, keeping the
+// order of the others.
+func removeLabels(attrs pcommon.Map, ev *linkplan.Evidence, plan *linkplan.Plan) {
+	refs := ev.Refs()
+	removed := 0
+	for i := range refs {
+		if plan.Removes(&refs[i]) {
+			removed++
+		}
+	}
+	switch removed {
+	case 0:
+		return
+	case ev.NumLabels:
+		// Every label was a reference now in the fields, the common case:
+		// no need to visit the labels again. Not when a label is written
+		// next: Clear drops the labels' storage, which writing would then
+		// allocate again.
+		if !plan.WriteLoneTraceID {
+			attrs.Clear()
+			return
+		}
+	}
+	i, next := 0, 0
+	attrs.RemoveIf(func(string, pcommon.Value) bool {
+		index := i
+		i++
+		if next == len(refs) || refs[next].Index != index {
+			return false // not a reference label
+		}
+		next++
+		return plan.Removes(&refs[next-1])
+	})
+}

@@ -1,0 +1,269 @@
+package linkplan
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
+)
+
+// Decide says what happens to the exemplar described by ev. The rules, in
+// order:
+//  1. An exemplar with no reference label and no ID references no trace:
+//     nothing changes, nothing is counted.
+//  2. The labels give at most one trace ID and one span ID: the first
+//     convertible label of each kind. A later label holding a different
+//     one, or a label that differs from an ID already in the fields
+//     (unless OverwriteExistingIDs), is a conflict: nothing changes.
+//  3. With both IDs, they go into the fields and every label holding only
+//     those IDs is removed: linked.
+//  4. With a trace ID only, it goes into the TraceID field
+//     (TraceOnlyInField) or into the LoneTraceIDKey label, unless that
+//     label holds anything else, in which case nothing changes: unlinked.
+//  5. With a span ID only, or no valid ID, nothing changes: unlinked.
+//
+// Between 2 and 3: unless LinkUnsampled, references whose trace context
+// says the span was not sampled leave the exemplar as it came (unsampled).
+// An exemplar with no reference label and no ID, but by-value candidates
+// (DetectIDsByValue), is decided by decideByValue instead.
+//
+// An unlinked exemplar is counted with the concrete fault of its first
+// unconvertible label (invalid_value, zero_id) where it has one, else with
+// the ID it lacks.
+func Decide(ev *Evidence, s Settings) Plan {
+	if ev.ReferencesNoTrace() {
+		return Plan{}
+	}
+	refs := ev.Refs()
+	ids := labelIDs{traceFrom: -1, spanFrom: -1, problem: -1, conflict: -1, unsampled: -1}
+	named := 0
+	for i := range refs {
+		if !refs[i].ByValue {
+			ids.add(refs, i)
+			named++
+		}
+	}
+	if named == 0 && ev.TraceID == (pcommon.TraceID{}) && ev.SpanID == (pcommon.SpanID{}) {
+		if !s.DetectIDsByValue {
+			return Plan{}
+		}
+		return decideByValue(refs, s)
+	}
+	trace, traceFromLabel, traceConflict := resolve(ev.TraceID, ids.trace, ids.traceFrom >= 0, s.OverwriteExistingIDs)
+	span, spanFromLabel, spanConflict := resolve(ev.SpanID, ids.span, ids.spanFrom >= 0, s.OverwriteExistingIDs)
+	if traceConflict {
+		ids.noteConflict(ids.traceFrom)
+	}
+	if spanConflict {
+		ids.noteConflict(ids.spanFrom)
+	}
+	plan := Plan{TraceID: trace, SpanID: span}
+	plan.Outcome.TraceLabel, plan.Outcome.SpanLabel = ids.names(refs)
+	if ids.conflict >= 0 {
+		// Labels that disagree cannot be resolved without guessing: leave
+		// the exemplar exactly as it came.
+		plan.unlinked(linksummary.ReasonConflict, refs, ids.conflict)
+		return plan
+	}
+	if ids.unsampled >= 0 && !s.LinkUnsampled && (traceFromLabel || spanFromLabel) {
+		// The span was not recorded: a link would open nothing.
+		plan.unlinked(linksummary.ReasonUnsampled, refs, ids.unsampled)
+		return plan
+	}
+
+	hasTrace, hasSpan := trace != pcommon.TraceID{}, span != pcommon.SpanID{}
+	switch {
+	case hasTrace && hasSpan:
+		plan.SetTraceID, plan.SetSpanID = trace != ev.TraceID, span != ev.SpanID
+		plan.removeConverted(refs, trace, span, "")
+		plan.Outcome.Result, plan.Outcome.Source = Linked, sourceOf(traceFromLabel, refs, ids.traceFrom)
+	case hasTrace:
+		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingSpanID), refs, ids.problem)
+		plan.keepTraceOnly(ev, refs, s, &ids)
+	case hasSpan:
+		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingTraceID), refs, ids.problem)
+	default:
+		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
+	}
+	return plan
+}
+
+// decideByValue decides an exemplar whose only references are by-value
+// candidates: exactly one trace ID and at most one span ID, or one trace
+// context alone, are linked and their labels removed; two candidates of a
+// kind, a trace context beside a span ID, or a lone 16-digit value (a span
+// ID or a 64-bit trace ID?) are ambiguous, and a trace ID alone is
+// missing its span: the exemplar is left as it came.
+func decideByValue(refs []Label, s Settings) Plan {
+	trace, span, traces, spans := -1, -1, 0, 0
+	for i := range refs {
+		if refs[i].Ref.Kind == traceref.SpanIDLabel {
+			span, spans = i, spans+1
+		} else {
+			trace, traces = i, traces+1
+		}
+	}
+	var plan Plan
+	switch {
+	case traces != 1 || spans > 1 || spans == 1 && refs[trace].Ref.Kind == traceref.TraceContextLabel:
+		plan.unlinked(linksummary.ReasonAmbiguous, refs, 0)
+		return plan
+	case refs[trace].Ref.Unsampled && !s.LinkUnsampled:
+		plan.unlinked(linksummary.ReasonUnsampled, refs, trace)
+		return plan
+	case refs[trace].Ref.Kind == traceref.TraceContextLabel:
+		span = trace
+	case spans == 0:
+		plan.unlinked(linksummary.ReasonMissingSpanID, refs, -1)
+		return plan
+	}
+	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
+	plan.SetTraceID, plan.SetSpanID = true, true
+	plan.removeConverted(refs, plan.TraceID, plan.SpanID, "")
+	plan.byValue = true
+	plan.Outcome = Outcome{Result: Linked, Source: linksummary.SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
+	return plan
+}
+
+// keepTraceOnly places the trace ID of an exemplar without a span ID.
+func (p *Plan) keepTraceOnly(ev *Evidence, refs []Label, s Settings, ids *labelIDs) {
+	if s.TraceOnlyInField {
+		p.SetTraceID = p.TraceID != ev.TraceID
+		p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, "")
+		return
+	}
+	// A LoneTraceIDKey label that holds anything but this trace ID is the
+	// sender's data: leave the whole exemplar as it is rather than replace
+	// it.
+	if ev.HasLoneTraceIDKey && (ev.LoneTraceIDKeyRef.Problem != traceref.OK || ev.LoneTraceIDKeyRef.TraceID != p.TraceID) {
+		return
+	}
+	p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, LoneTraceIDKey)
+	p.WriteLoneTraceID, p.ClearTraceID = true, true
+	if from := ids.traceFrom; !ev.HasLoneTraceIDKey && from >= 0 && p.Removes(&refs[from]) {
+		p.MoveValue, p.ValueFrom = true, from
+	}
+}
+
+// removeConverted has Removes drop the labels that hold only trace or span.
+func (p *Plan) removeConverted(refs []Label, trace pcommon.TraceID, span pcommon.SpanID, keep string) {
+	if len(refs) > 0 {
+		p.remove, p.removeTrace, p.removeSpan, p.keep = true, trace, span, keep
+	}
+}
+
+// unlinked counts the exemplar as unlinked for r, with refs[at] as the
+// label at fault (none when at is -1).
+func (p *Plan) unlinked(r linksummary.Reason, refs []Label, at int) {
+	p.Outcome.Result, p.Outcome.Reason = Unlinked, r
+	if at >= 0 {
+		p.Outcome.Label, p.Outcome.Value = refs[at].Name, refs[at].Value
+	}
+}
+
+// labelIDs gathers what the reference labels of one exemplar say. Labels
+// are named by their place in Evidence.Refs(), -1 for none: pointers
+// stored here would make Go's escape analysis move Evidence to the heap.
+type labelIDs struct {
+	trace pcommon.TraceID
+	span  pcommon.SpanID
+	// traceFrom and spanFrom are the first labels that held a trace and a
+	// span ID.
+	traceFrom, spanFrom int
+	// problem is the first label that could not be converted, conflict the
+	// first that disagreed with another reference, unsampled the first
+	// whose trace context says the span was not sampled.
+	problem, conflict, unsampled int
+}
+
+// add takes in refs[i].
+func (g *labelIDs) add(refs []Label, i int) {
+	ref := &refs[i].Ref
+	if ref.Problem != traceref.OK {
+		if g.problem < 0 {
+			g.problem = i
+		}
+		return
+	}
+	if ref.Unsampled && g.unsampled < 0 {
+		g.unsampled = i
+	}
+	if ref.Kind != traceref.SpanIDLabel {
+		switch {
+		case g.traceFrom < 0:
+			g.trace, g.traceFrom = ref.TraceID, i
+		case g.trace != ref.TraceID:
+			g.noteConflict(i)
+		}
+	}
+	if ref.Kind != traceref.TraceIDLabel {
+		switch {
+		case g.spanFrom < 0:
+			g.span, g.spanFrom = ref.SpanID, i
+		case g.span != ref.SpanID:
+			g.noteConflict(i)
+		}
+	}
+}
+
+func (g *labelIDs) noteConflict(i int) {
+	if g.conflict < 0 {
+		g.conflict = i
+	}
+}
+
+func (g *labelIDs) names(refs []Label) (trace, span string) {
+	if g.traceFrom >= 0 {
+		trace = refs[g.traceFrom].Name
+	}
+	if g.spanFrom >= 0 {
+		span = refs[g.spanFrom].Name
+	}
+	return trace, span
+}
+
+// reason prefers the concrete fault of a label (an invalid or zero value)
+// over the generic missing-ID reason it caused.
+func (g *labelIDs) reason(refs []Label, missing linksummary.Reason) linksummary.Reason {
+	if g.problem >= 0 {
+		switch refs[g.problem].Ref.Problem {
+		case traceref.Invalid:
+			return linksummary.ReasonInvalidValue
+		case traceref.ZeroID:
+			return linksummary.ReasonZeroID
+		}
+	}
+	return missing
+}
+
+// resolve decides an ID from the exemplar's field and its labels. A field
+// that is set wins unless overwrite is on; a label that disagrees with it
+// is a conflict.
+func resolve[ID pcommon.TraceID | pcommon.SpanID](field, label ID, hasLabel, overwrite bool) (id ID, fromLabel, conflict bool) {
+	var zero ID
+	switch {
+	case !hasLabel:
+		return field, false, false
+	case field == zero || overwrite:
+		return label, true, false
+	case field == label:
+		return field, false, false
+	default:
+		return field, false, true
+	}
+}
+
+func sourceOf(fromLabel bool, refs []Label, from int) linksummary.Source {
+	if !fromLabel {
+		return linksummary.SourceExemplarFields
+	}
+	switch refs[from].Ref.Format {
+	case traceref.FormatTraceparent:
+		return linksummary.SourceTraceparent
+	case traceref.FormatUberTraceID:
+		return linksummary.SourceUberTraceID
+	case traceref.FormatB3:
+		return linksummary.SourceB3
+	}
+	return linksummary.SourceIDLabel
+}

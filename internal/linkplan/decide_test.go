@@ -1,0 +1,168 @@
+package linkplan
+
+import (
+	"encoding/hex"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
+)
+
+// TestDecide runs every case of the shared table, the README's
+// before/after and hostile-input rows among them, through Decide: the
+// evidence is read from the case's labels as the processor's collect step
+// does, and the plan is written into a copy of the case's exemplar as its
+// apply step does.
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	for _, c := range cases.All() {
+		reader, settings := fromConfig(c.Config)
+		ev := evidence(t, reader, settings, c.In)
+		plan := Decide(&ev, settings)
+		out := applyPlan(t, c.In, &ev, &plan)
+		assert.Equal(t, c.Out, out, c.Name)
+		assert.Equal(t, c.Outcome, outcomeString(plan.Outcome), c.Name)
+	}
+}
+
+// TestDecideIsPure checks that Decide changes nothing it is given.
+func TestDecideIsPure(t *testing.T) {
+	t.Parallel()
+	reader, settings := fromConfig(cases.Config{})
+	in := cases.Labels(cases.L("traceID", cases.T), cases.L("spanID", cases.S), cases.L("traceparent", "ff-x"))
+	ev := evidence(t, reader, settings, in)
+	before := ev
+	before.more = append([]Label(nil), ev.more...)
+	Decide(&ev, settings)
+	assert.Equal(t, before, ev)
+}
+
+func fromConfig(c cases.Config) (*traceref.Reader, Settings) {
+	return traceref.NewReader(traceref.Config{
+			BuiltinNames:      !c.BuiltinNamesOff,
+			TraceIDNames:      c.TraceIDLabels,
+			SpanIDNames:       c.SpanIDLabels,
+			TraceContextNames: c.TraceContextLabels,
+			Pad64BitTraceIDs:  !c.NoPad64BitTraceIDs,
+		}), Settings{
+			OverwriteExistingIDs: c.OverwriteExistingIDs,
+			TraceOnlyInField:     c.TraceOnlyInField,
+			DetectIDsByValue:     c.DetectIDsByValue,
+			LinkUnsampled:        c.LinkUnsampled,
+		}
+}
+
+// evidence is the processor's collect step on a case's exemplar.
+func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exemplar) Evidence {
+	var ev Evidence
+	ev.Reset(traceID(t, ex.TraceID), spanID(t, ex.SpanID), len(ex.Labels))
+	for i, l := range ex.Labels {
+		value, logged := l.Value, l.Value
+		if l.Int {
+			value, logged = "", "Int"
+		}
+		kind := reader.Kind(l.Key)
+		if kind != traceref.NotReference {
+			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: reader.Decode(kind, value)})
+		} else if ref, ok := reader.DecodeByValue(value); ok && s.DetectIDsByValue {
+			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: ref, ByValue: true})
+		}
+		if l.Key == LoneTraceIDKey {
+			ev.HasLoneTraceIDKey = true
+			ev.LoneTraceIDKeyRef = reader.Decode(traceref.TraceIDLabel, value)
+		}
+	}
+	return ev
+}
+
+// applyPlan is the processor's apply step on a copy of a case's exemplar.
+func applyPlan(t *testing.T, in cases.Exemplar, ev *Evidence, plan *Plan) cases.Exemplar {
+	out := cases.Exemplar{TraceID: in.TraceID, SpanID: in.SpanID}
+	if plan.SetTraceID {
+		out.TraceID = plan.TraceID.String()
+	}
+	if plan.SetSpanID {
+		out.SpanID = plan.SpanID.String()
+	}
+	if plan.ClearTraceID {
+		out.TraceID = ""
+	}
+	refs, next := ev.Refs(), 0
+	for i, l := range in.Labels {
+		if next < len(refs) && refs[next].Index == i {
+			next++
+			if plan.Removes(&refs[next-1]) {
+				continue
+			}
+		}
+		out.Labels = append(out.Labels, l)
+	}
+	if plan.WriteLoneTraceID {
+		digits := hex.EncodeToString(plan.TraceID[:])
+		written := false
+		for i := range out.Labels {
+			if out.Labels[i].Key == LoneTraceIDKey {
+				out.Labels[i].Value, written = digits, true
+			}
+		}
+		if !written {
+			out.Labels = append(out.Labels, cases.L(LoneTraceIDKey, digits))
+		}
+	}
+	if plan.MoveValue {
+		require.True(t, plan.Removes(&refs[plan.ValueFrom]), "ValueFrom names a label the plan keeps")
+	}
+	return out
+}
+
+func outcomeString(o Outcome) string {
+	switch o.Result {
+	case Linked:
+		return "linked " + o.Source.String()
+	case Unlinked:
+		return "unlinked " + o.Reason.String()
+	}
+	return ""
+}
+
+func traceID(t *testing.T, s string) (id pcommon.TraceID) {
+	decode(t, id[:], s)
+	return id
+}
+
+func spanID(t *testing.T, s string) (id pcommon.SpanID) {
+	decode(t, id[:], s)
+	return id
+}
+
+func decode(t *testing.T, dst []byte, s string) {
+	if s == "" {
+		return
+	}
+	b, err := hex.DecodeString(s)
+	require.NoError(t, err)
+	require.Len(t, b, len(dst))
+	copy(dst, b)
+}
+
+// TestEvidenceRefs checks that any number of reference labels is kept, in
+// order, and that Reset empties them.
+func TestEvidenceRefs(t *testing.T) {
+	t.Parallel()
+	var ev Evidence
+	for _, n := range []int{0, 1, 8, 9, 100, 3} {
+		ev.Reset(pcommon.TraceID{}, pcommon.SpanID{}, n)
+		for i := range n {
+			ev.Add(Label{Index: i})
+		}
+		refs := ev.Refs()
+		require.Len(t, refs, n)
+		for i := range refs {
+			assert.Equal(t, i, refs[i].Index)
+		}
+	}
+}

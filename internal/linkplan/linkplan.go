@@ -1,0 +1,194 @@
+// Package linkplan decides what happens to one exemplar: from the
+// references its labels hold and the IDs its fields hold, the plan of what
+// goes into the fields, which labels go, which label is written, and the
+// outcome to count and log.
+//
+// Decide is a pure function. The processor collects the Evidence (one pass
+// over the labels), calls Decide, and writes the Plan into the exemplar;
+// the rules can then be read and table-tested here, in one place.
+package linkplan
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
+)
+
+// LoneTraceIDKey is the label that keeps the trace ID of an exemplar
+// without a span ID, unless Settings.TraceOnlyInField: the OpenMetrics and
+// OpenTelemetry name, so that every backend reads it the same.
+const LoneTraceIDKey = "trace_id"
+
+// Settings are the parts of the configuration that the decision depends on.
+type Settings struct {
+	// OverwriteExistingIDs lets a label replace an ID the exemplar already
+	// has; otherwise a label that differs from it is a conflict.
+	OverwriteExistingIDs bool
+	// TraceOnlyInField puts the trace ID of an exemplar without a span ID
+	// in the TraceID field; otherwise it goes into the LoneTraceIDKey label
+	// and the field is emptied.
+	TraceOnlyInField bool
+	// DetectIDsByValue links an exemplar with no reference label and no ID
+	// from the values of its other labels (Label.ByValue), when they are
+	// unambiguous.
+	DetectIDsByValue bool
+	// LinkUnsampled links references whose trace context says the span was
+	// not sampled; otherwise such an exemplar is left as it came.
+	LinkUnsampled bool
+}
+
+// Label is one reference label of an exemplar.
+type Label struct {
+	// Index is the label's place among all the exemplar's labels.
+	Index int
+	// Name is the label's key.
+	Name string
+	// Value is the label's value for the log: a string value as it is,
+	// any other by the name of its type.
+	Value string
+	// Ref is what the value says.
+	Ref traceref.Ref
+	// ByValue says that the label's name is no reference, but its value
+	// looks like one (traceref.Reader.DecodeByValue): a candidate for
+	// detection by value.
+	ByValue bool
+}
+
+// Evidence is what one exemplar carries. The processor reuses one
+// Evidence for every exemplar of a batch: Reset, then Add each reference
+// label in label order.
+type Evidence struct {
+	// TraceID and SpanID are the exemplar's fields.
+	TraceID pcommon.TraceID
+	SpanID  pcommon.SpanID
+	// NumLabels is how many labels the exemplar has in all.
+	NumLabels int
+	// HasLoneTraceIDKey says that the exemplar has a LoneTraceIDKey label;
+	// LoneTraceIDKeyRef is its value read as a trace ID.
+	HasLoneTraceIDKey bool
+	LoneTraceIDKeyRef traceref.Ref
+
+	// The reference labels (Refs) are in inline while they fit, and all in
+	// more from the ninth on (hostile input), which keeps its storage from
+	// one exemplar to the next. Storing them in Evidence itself, not in a
+	// slice over an array beside it, keeps Evidence on the processor's
+	// stack: Go's escape analysis moves an array to the heap once a slice
+	// of it is stored through a pointer, one allocation per batch.
+	inline [8]Label
+	n      int
+	more   []Label
+}
+
+// Reset empties ev for an exemplar with these fields and numLabels labels.
+func (ev *Evidence) Reset(traceID pcommon.TraceID, spanID pcommon.SpanID, numLabels int) {
+	ev.TraceID, ev.SpanID, ev.NumLabels = traceID, spanID, numLabels
+	ev.HasLoneTraceIDKey = false
+	ev.n, ev.more = 0, ev.more[:0]
+}
+
+// Add appends a reference label; labels must be added in label order.
+func (ev *Evidence) Add(l Label) {
+	switch {
+	case len(ev.more) > 0:
+		ev.more = append(ev.more, l)
+	case ev.n < len(ev.inline):
+		ev.inline[ev.n] = l
+		ev.n++
+	default:
+		ev.more = append(append(ev.more, ev.inline[:]...), l)
+	}
+}
+
+// ReferencesNoTrace reports whether the exemplar has neither a reference
+// label nor an ID: Decide leaves it alone and does not count it.
+func (ev *Evidence) ReferencesNoTrace() bool {
+	return ev.n == 0 && len(ev.more) == 0 && ev.TraceID == (pcommon.TraceID{}) && ev.SpanID == (pcommon.SpanID{})
+}
+
+// Refs returns the exemplar's reference labels, in label order.
+func (ev *Evidence) Refs() []Label {
+	if len(ev.more) > 0 {
+		return ev.more
+	}
+	return ev.inline[:ev.n]
+}
+
+// Result is what happens to an exemplar, as counted.
+type Result uint8
+
+const (
+	// Uncounted: the exemplar references no trace at all.
+	Uncounted Result = iota
+	// Linked: the exemplar leaves with both a trace ID and a span ID.
+	Linked
+	// Unlinked: the exemplar references a trace but leaves without both.
+	Unlinked
+)
+
+// Outcome is what Decide says happens to an exemplar, for the counters
+// and the log.
+type Outcome struct {
+	Result Result
+	// Source is where a linked exemplar's trace ID came from.
+	Source linksummary.Source
+	// Reason is why an unlinked exemplar was not linked.
+	Reason linksummary.Reason
+	// Label and Value name the label at fault when the exemplar is
+	// unlinked; both are empty when no label is.
+	Label, Value string
+	// TraceLabel and SpanLabel name the first labels that held the trace
+	// and the span ID, if any.
+	TraceLabel, SpanLabel string
+}
+
+// Plan is what to write into one exemplar. The zero Plan changes nothing.
+type Plan struct {
+	Outcome Outcome
+
+	// TraceID and SpanID are the exemplar's IDs as decided. SetTraceID and
+	// SetSpanID say to write them into the fields.
+	TraceID    pcommon.TraceID
+	SpanID     pcommon.SpanID
+	SetTraceID bool
+	SetSpanID  bool
+	// ClearTraceID says to empty the TraceID field (after TraceID has gone
+	// into the LoneTraceIDKey label).
+	ClearTraceID bool
+
+	// WriteLoneTraceID says to set the LoneTraceIDKey label to the 32
+	// lower-case hex digits of TraceID: in place when the exemplar has that
+	// label, appended after the other labels when it has not.
+	WriteLoneTraceID bool
+	// MoveValue says that the label at ValueFrom in Evidence.Refs(), which
+	// Removes drops and which held TraceID, may give its value to the new
+	// LoneTraceIDKey label instead of a new one being made.
+	MoveValue bool
+	ValueFrom int
+
+	// remove says that Removes drops the reference labels whose every ID
+	// is removeTrace or removeSpan, except the one named keep; byValue says
+	// whether those are the by-value candidates or the named references.
+	remove      bool
+	byValue     bool
+	removeTrace pcommon.TraceID
+	removeSpan  pcommon.SpanID
+	keep        string
+}
+
+// Removes reports whether the plan drops the reference label l: a label
+// goes when every ID it holds is now in the fields (or in the
+// LoneTraceIDKey label). Labels that are no reference always stay.
+func (p *Plan) Removes(l *Label) bool {
+	if !p.remove || l.ByValue != p.byValue || l.Ref.Problem != traceref.OK || l.Name == p.keep {
+		return false
+	}
+	switch l.Ref.Kind {
+	case traceref.TraceIDLabel:
+		return l.Ref.TraceID == p.removeTrace
+	case traceref.SpanIDLabel:
+		return l.Ref.SpanID == p.removeSpan
+	default:
+		return l.Ref.TraceID == p.removeTrace && l.Ref.SpanID == p.removeSpan
+	}
+}

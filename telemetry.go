@@ -1,0 +1,86 @@
+package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkprocessor"
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+)
+
+// This file holds what the processor tells the outside: its counters, its
+// start line, and the debug line per exemplar. The summary line is
+// linksummary's.
+
+// buildCountOptions builds the counters' attribute sets once.
+func (p *exemplarLinkProcessor) buildCountOptions() {
+	for s := range p.linkedOptions {
+		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String(metadata.AttributeSource, linksummary.Source(s).String())))
+	}
+	for r := range p.unlinkedOptions {
+		p.unlinkedOptions[r] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String(metadata.AttributeReason, linksummary.Reason(r).String())))
+	}
+}
+
+func (p *exemplarLinkProcessor) logStart() {
+	p.logger.Info("Exemplar link processor started",
+		zap.Bool("builtin_label_names", p.cfg.BuiltinLabelNames),
+		zap.Strings("trace_id_labels", p.cfg.TraceIDLabels),
+		zap.Strings("span_id_labels", p.cfg.SpanIDLabels),
+		zap.Strings("trace_context_labels", p.cfg.TraceContextLabels),
+		zap.Bool("pad_64bit_trace_ids", p.cfg.Pad64BitTraceIDs),
+		zap.Bool("overwrite_existing_ids", p.cfg.OverwriteExistingIDs),
+		zap.String("trace_only_exemplars", string(p.cfg.TraceOnlyExemplars)),
+		zap.Bool("detect_ids_by_value", p.cfg.DetectIDsByValue),
+		zap.Bool("link_unsampled", p.cfg.LinkUnsampled),
+		zap.Duration("summary_interval", p.cfg.SummaryInterval),
+	)
+}
+
+// count adds the plan's outcome to the batch's counts and, at debug level,
+// logs it.
+func (p *exemplarLinkProcessor) count(metricName string, plan *linkplan.Plan, batch *batchState) {
+	o := &plan.Outcome
+	switch o.Result {
+	case linkplan.Linked:
+		batch.counts.AddLinked(o.Source)
+		if batch.debug {
+			p.logger.Debug("Exemplar linked",
+				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+				zap.String("source", o.Source.String()),
+				zap.String("trace_label", linksummary.Truncate(o.TraceLabel, linksummary.MaxValueLength)),
+				zap.String("span_label", linksummary.Truncate(o.SpanLabel, linksummary.MaxValueLength)),
+				zap.String("trace_id", plan.TraceID.String()),
+				zap.String("span_id", plan.SpanID.String()))
+		}
+	case linkplan.Unlinked:
+		batch.counts.AddUnlinked(o.Reason, metricName, o.Label, o.Value)
+		if batch.debug && plan.WriteLoneTraceID {
+			p.logger.Debug("Exemplar has no span ID; trace ID kept as a label",
+				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+				zap.String("label", linkplan.LoneTraceIDKey),
+				zap.String("trace_id", plan.TraceID.String()))
+		}
+	}
+}
+
+// record adds a batch's counts to the telemetry counters, with the
+// request's context.
+func (p *exemplarLinkProcessor) record(ctx context.Context, c *linksummary.Counts) {
+	for s, n := range c.Linked {
+		if n > 0 {
+			p.telemetry.ProcessorExemplarLinkExemplarsLinked.Add(ctx, n, p.linkedOptions[s])
+		}
+	}
+	for r, n := range c.Unlinked {
+		if n > 0 {
+			p.telemetry.ProcessorExemplarLinkExemplarsUnlinked.Add(ctx, n, p.unlinkedOptions[r])
+		}
+	}
+}
