@@ -188,7 +188,10 @@ echo "$mode: app log:       $app_log"
 
 if [ "$DEMO_VIEW" = console ]; then
 	echo "$mode: stand-in log:  $standin_log"
-	"$STANDIN" -addr "127.0.0.1:$standin_port" -console "127.0.0.1:$console_port" -interval 0 >"$standin_log" 2>&1 &
+	# A session of its own: Ctrl-C reaches the app and the collector, and
+	# the stand-in stays up for the collector's last flush until cleanup
+	# stops it.
+	setsid "$STANDIN" -addr "127.0.0.1:$standin_port" -console "127.0.0.1:$console_port" -interval 0 >"$standin_log" 2>&1 &
 	standin_pid=$!
 	if ! wait_http "http://127.0.0.1:$console_port/api/summary" 15 "$standin_pid"; then
 		echo "$mode: the stand-in did not start; its log:" >&2
