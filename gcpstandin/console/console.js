@@ -4,7 +4,7 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const M = { left: 78, right: 16, top: 12, bottom: 42 };
+const M = { left: 78, right: 34, top: 12, bottom: 42 };
 let heatmap = null;
 let selectedKey = null;
 
@@ -73,7 +73,14 @@ function draw(h) {
   }
   const n = h.bounds.length + 1;
   const rh = ph / n;
+  // The time axis spans the columns and every exemplar (one may predate
+  // the first point that could be differenced).
   let t0 = Date.parse(h.columns[0].start), t1 = Date.parse(h.columns[h.columns.length - 1].end);
+  for (const ex of h.exemplars) {
+    const t = Date.parse(ex.time);
+    t0 = Math.min(t0, t);
+    t1 = Math.max(t1, t);
+  }
   if (t1 <= t0) t1 = t0 + 1000;
   const x = (t) => M.left + ((t - t0) / (t1 - t0)) * pw;
   const y = (row) => M.top + ph - row * rh;
@@ -186,9 +193,9 @@ function waterfall(spans, linkedName) {
   t.append(head);
   for (const { s, depth } of treeOrder(spans)) {
     const tr = el("tr", { class: s.name === linkedName ? "linked" : "", "data-span-id": s.span_id });
-    const name = el("td", { class: "span-name", style: `padding-left: ${6 + depth * 16}px` }, s.display_name);
-    const start = el("td", {}, `+${(Date.parse(s.start) - t0).toFixed(0)} ms`);
-    const dur = el("td", {}, `${s.duration_ms.toFixed(2)} ms`);
+    const name = el("td", { class: "span-name nowrap", style: `padding-left: ${6 + depth * 16}px` }, s.display_name);
+    const start = el("td", { class: "nowrap" }, `+${(Date.parse(s.start) - t0).toFixed(0)} ms`);
+    const dur = el("td", { class: "nowrap" }, `${s.duration_ms.toFixed(2)} ms`);
     const track = el("div", { class: "bar-track" });
     const left = ((Date.parse(s.start) - t0) / span) * 100, width = ((Date.parse(s.end) - Date.parse(s.start)) / span) * 100;
     track.append(el("div", { class: "bar", style: `left: ${left.toFixed(2)}%; width: ${width.toFixed(2)}%` }));
@@ -212,7 +219,7 @@ async function showExemplar(ex, circle) {
   const box = document.getElementById("trace");
   box.replaceChildren();
   const metric = heatmap ? heatmap.metric : "";
-  box.append(el("p", {}, `Value ${fmtValue(ex.value, metric)} at ${new Date(ex.time).toISOString()} (point ending ${new Date(ex.point_end_time).toISOString()}), series ${Object.entries(ex.labels).map(([k, v]) => `${k}=${v}`).join(", ")}`));
+  box.append(el("p", { class: "ex-head" }, `Value ${fmtValue(ex.value, metric)} at ${new Date(ex.time).toISOString()} (point ending ${new Date(ex.point_end_time).toISOString()}), series ${Object.entries(ex.labels).map(([k, v]) => `${k}=${v}`).join(", ")}`));
   if (ex.span_name === null) {
     box.append(el("p", { class: "verdict bad", id: "verdict" }, "No link: this exemplar carries no SpanContext, so there is no span to open."));
     box.append(labelsTable("Its dropped labels (kept on the exemplar as it came):", ex.dropped_labels));
