@@ -3,6 +3,7 @@ package gcpstandin
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -152,6 +153,24 @@ func TestConsoleAPI(t *testing.T) {
 	get(t, hs.URL+"/api/metrics", http.StatusOK, &metrics)
 	if len(metrics) != 1 || metrics[0] != (Metric{Type: histogram, Distribution: true, Series: 1, Points: 2, Exemplars: 4}) {
 		t.Errorf("/api/metrics = %+v", metrics)
+	}
+}
+
+func TestExemplarJSONWithoutNumber(t *testing.T) {
+	t.Parallel()
+	for _, v := range []float64{math.NaN(), math.Inf(1)} {
+		b, err := json.Marshal([]Exemplar{{Metric: "m", Value: v}})
+		if err != nil {
+			t.Fatalf("Marshal value %g: %v", v, err)
+		}
+		var back []map[string]any
+		if err := json.Unmarshal(b, &back); err != nil || back[0]["value"] != nil || back[0]["metric"] != "m" {
+			t.Errorf("value %g: %s, want value null", v, b)
+		}
+	}
+	b, err := json.Marshal(Exemplar{Value: 0.25})
+	if err != nil || !strings.Contains(string(b), `"value":0.25`) {
+		t.Errorf("finite value: %s %v", b, err)
 	}
 }
 

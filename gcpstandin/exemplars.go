@@ -1,7 +1,9 @@
 package gcpstandin
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -38,6 +40,20 @@ type Exemplar struct {
 	// exactly that name: the link opens a span. A linked exemplar that
 	// does not resolve dangles.
 	Resolved bool `json:"resolved"`
+}
+
+// MarshalJSON writes the exemplar with a value that JSON cannot hold (NaN,
+// ±Inf) as null, so one odd exemplar does not break the whole answer.
+func (e Exemplar) MarshalJSON() ([]byte, error) {
+	type plain Exemplar // without this method
+	out := struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain: plain(e)}
+	if !math.IsNaN(e.Value) && !math.IsInf(e.Value, 0) {
+		out.Value = &e.Value
+	}
+	return json.Marshal(out)
 }
 
 // Summary counts the exemplars received and their links.

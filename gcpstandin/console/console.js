@@ -127,6 +127,7 @@ function draw(h) {
   const exs = h.exemplars.map((ex, i) => ({ ex, i, kind: exemplarKind(ex) }))
     .sort((a, b) => order[a.kind] - order[b.kind]);
   for (const { ex, i, kind } of exs) {
+    if (ex.value === null) continue; // NaN or ±Inf: no place on the axis
     const t = Math.min(t1, Math.max(t0, Date.parse(ex.time)));
     const c = el("svg:circle", {
       class: `exemplar ${kind}`, cx: x(t).toFixed(1), cy: y(bucketPosition(ex.value, h.bounds)).toFixed(1), r: 5,
