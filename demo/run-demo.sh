@@ -173,6 +173,13 @@ trap cleanup EXIT
 interrupted=
 trap 'interrupted=1' INT TERM
 
+# fail LOG MESSAGE: says what went wrong, shows the end of LOG, exits 1.
+fail() {
+	echo "$mode: $2; last lines of its log ($1):" >&2
+	tail -n 30 "$1" >&2
+	exit 1
+}
+
 # wait_http URL SECONDS PID: until URL answers 2xx; fails early if PID exits.
 wait_http() {
 	local url=$1 secs=$2 pid=$3 i
@@ -194,9 +201,7 @@ if [ "$DEMO_VIEW" = console ]; then
 	setsid "$STANDIN" -addr "127.0.0.1:$standin_port" -console "127.0.0.1:$console_port" -interval 0 >"$standin_log" 2>&1 &
 	standin_pid=$!
 	if ! wait_http "http://127.0.0.1:$console_port/api/summary" 15 "$standin_pid"; then
-		echo "$mode: the stand-in did not start; its log:" >&2
-		tail -n 30 "$standin_log" >&2
-		exit 1
+		fail "$standin_log" "the stand-in did not start"
 	fi
 	echo "$mode: Cloud Monitoring and Cloud Trace stand-in on 127.0.0.1:$standin_port (project $PROJECT, no credentials)"
 fi
@@ -204,9 +209,7 @@ fi
 "$COLLECTOR" --config="$CONFIG" >"$collector_log" 2>&1 &
 collector_pid=$!
 if ! wait_http "http://$EL_HEALTH_ADDR/" 30 "$collector_pid"; then
-	echo "$mode: the collector did not become healthy; last lines of its log:" >&2
-	tail -n 30 "$collector_log" >&2
-	exit 1
+	fail "$collector_log" "the collector did not become healthy"
 fi
 echo "$mode: collector up (OTLP/HTTP $EL_OTLP_HTTP_ADDR, health $EL_HEALTH_ADDR, own metrics http://127.0.0.1:$EL_TELEMETRY_PORT/metrics)"
 
@@ -214,9 +217,7 @@ echo "$mode: collector up (OTLP/HTTP $EL_OTLP_HTTP_ADDR, health $EL_HEALTH_ADDR,
 	-style "$DEMO_STYLE" -rate "$DEMO_RATE" -duration "$((duration + 30))s" >>"$app_log" 2>&1 &
 app_pid=$!
 if ! wait_http "http://$EL_APP_ADDR/healthz" 15 "$app_pid"; then
-	echo "$mode: the demo app did not start; last lines of its log:" >&2
-	tail -n 30 "$app_log" >&2
-	exit 1
+	fail "$app_log" "the demo app did not start"
 fi
 if [ "$DEMO_VIEW" = console ]; then
 	echo "$mode: demo app up on http://$EL_APP_ADDR (style $DEMO_STYLE, $DEMO_RATE req/s); scraped every 10 s"
@@ -254,19 +255,13 @@ while [ -z "$interrupted" ] && [ $((SECONDS - start)) -lt "$duration" ]; do
 		break # Ctrl-C reached the collector too
 	fi
 	if ! kill -0 "$collector_pid" 2>/dev/null; then
-		echo "$mode: the collector exited early; last lines of its log:" >&2
-		tail -n 30 "$collector_log" >&2
-		exit 1
+		fail "$collector_log" "the collector exited early"
 	fi
 	if [ -n "$standin_pid" ] && ! kill -0 "$standin_pid" 2>/dev/null; then
-		echo "$mode: the stand-in exited early; its log:" >&2
-		tail -n 30 "$standin_log" >&2
-		exit 1
+		fail "$standin_log" "the stand-in exited early"
 	fi
 	if ! kill -0 "$app_pid" 2>/dev/null; then
-		echo "$mode: the demo app exited early; last lines of its log:" >&2
-		tail -n 30 "$app_log" >&2
-		exit 1
+		fail "$app_log" "the demo app exited early"
 	fi
 	if [ "$mode" = smoke ] && [ -n "$(linked_summary)" ] &&
 		[ "$(exporter_ids | grep -c 'Trace ID')" -gt 0 ] &&
