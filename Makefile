@@ -21,6 +21,7 @@ INTEGRATION_TARGETS :=
 
 include $(ROOT)/release.mk
 include $(ROOT)/collector.mk
+include $(ROOT)/gcpstandin/gcpstandin.mk
 include $(ROOT)/e2e/e2e.mk
 include $(ROOT)/demo/demo.mk
 include $(ROOT)/bench/bench.mk

@@ -5,17 +5,31 @@
 #   demo/run-demo.sh demo    # `make demo`: run DEMO_DURATION seconds or until Ctrl-C, then report
 #   demo/run-demo.sh smoke   # `make collector-smoke`: fail unless exemplars were linked
 #
+# `make demo` (DEMO_VIEW=console, the default) runs the production pipeline
+# of examples/googlecloud.yaml: googlemanagedprometheus for the metrics,
+# googlecloud for the spans, both pointed at the local stand-in for Cloud
+# Monitoring and Cloud Trace (bin/gcp-standin, package gcpstandin) through
+# GCP_MONITORING_ENDPOINT, GCP_TRACE_ENDPOINT and GCP_USE_INSECURE, with the
+# fixed project PROJECT and no credentials. It prints the stand-in's console
+# URL and, at the end, how many exemplars Cloud Monitoring received, how many
+# are linked and how many links resolve to a span that Cloud Trace received.
+# DEMO_VIEW=text runs examples/local.yaml instead and reads the debug
+# exporter's text; the smoke test always does.
+#
 # Settings (environment):
 #   COLLECTOR        collector binary            [_build/otelcol-exemplarlink]
 #   DEMO_APP         demo app binary             [bin/exemplar-demo]
-#   CONFIG           collector config            [examples/local.yaml]
+#   STANDIN          stand-in binary             [bin/gcp-standin]
+#   DEMO_VIEW        console or text             [console]
+#   CONFIG           collector config            [examples/googlecloud.yaml; text view and smoke: examples/local.yaml]
 #   DEMO_DURATION    seconds the demo runs       [60]
 #   SMOKE_DURATION   seconds the smoke run may take at most [40]
 #   DEMO_STYLE       exemplar label style        [mixed]  (see exemplar-demo -help)
 #   DEMO_RATE        demo requests per second    [5]
 #   PROJECT          project for the Cloud Trace span names [demo-project]
 #   DEMO_LOG_DIR     where the logs go           [_build/demo or _build/smoke]
-#   DEMO_APP_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_PORT, TELEMETRY_PORT
+#   DEMO_APP_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_PORT, TELEMETRY_PORT,
+#   STANDIN_PORT, CONSOLE_PORT
 #                    ports on 127.0.0.1; "auto" (the default) picks free ones
 #
 # Everything it starts is stopped on exit, on Ctrl-C and on failure; every
@@ -34,7 +48,21 @@ esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COLLECTOR=${COLLECTOR:-$root/_build/otelcol-exemplarlink}
 DEMO_APP=${DEMO_APP:-$root/bin/exemplar-demo}
-CONFIG=${CONFIG:-$root/examples/local.yaml}
+STANDIN=${STANDIN:-$root/bin/gcp-standin}
+DEMO_VIEW=${DEMO_VIEW:-console}
+case $DEMO_VIEW in
+console | text) ;;
+*)
+	echo "$mode: DEMO_VIEW must be console or text, not '$DEMO_VIEW'" >&2
+	exit 2
+	;;
+esac
+[ "$mode" = demo ] || DEMO_VIEW=text
+if [ "$DEMO_VIEW" = console ]; then
+	CONFIG=${CONFIG:-$root/examples/googlecloud.yaml}
+else
+	CONFIG=${CONFIG:-$root/examples/local.yaml}
+fi
 DEMO_STYLE=${DEMO_STYLE:-mixed}
 DEMO_RATE=${DEMO_RATE:-5}
 PROJECT=${PROJECT:-demo-project}
@@ -46,9 +74,11 @@ else
 fi
 log_dir=${DEMO_LOG_DIR:-$root/_build/$mode}
 
-for f in "$COLLECTOR" "$DEMO_APP"; do
+need=("$COLLECTOR" "$DEMO_APP")
+[ "$DEMO_VIEW" = text ] || need+=("$STANDIN")
+for f in "${need[@]}"; do
 	if [ ! -x "$f" ]; then
-		echo "$mode: $f is missing; run 'make collector demo-app' first" >&2
+		echo "$mode: $f is missing; run 'make collector demo-app gcp-standin' first" >&2
 		exit 1
 	fi
 done
@@ -61,12 +91,14 @@ esac
 mkdir -p "$log_dir"
 collector_log=$log_dir/collector.log
 app_log=$log_dir/app.log
+standin_log=$log_dir/standin.log
 : >"$collector_log"
 : >"$app_log"
+: >"$standin_log"
 
 # Ports: the ones given, or free ones.
-mapfile -t free < <("$DEMO_APP" -free-ports 5)
-[ "${#free[@]}" -eq 5 ] || { echo "$mode: could not pick free ports" >&2; exit 1; }
+mapfile -t free < <("$DEMO_APP" -free-ports 7)
+[ "${#free[@]}" -eq 7 ] || { echo "$mode: could not pick free ports" >&2; exit 1; }
 port() { # port VALUE INDEX
 	if [ "${1:-auto}" = auto ]; then echo "${free[$2]}"; else echo "$1"; fi
 }
@@ -75,6 +107,8 @@ grpc_port=$(port "${OTLP_GRPC_PORT:-}" 1)
 http_port=$(port "${OTLP_HTTP_PORT:-}" 2)
 health_port=$(port "${HEALTH_PORT:-}" 3)
 telemetry_port=$(port "${TELEMETRY_PORT:-}" 4)
+standin_port=$(port "${STANDIN_PORT:-}" 5)
+console_port=$(port "${CONSOLE_PORT:-}" 6)
 
 export EL_APP_ADDR=127.0.0.1:$app_port
 export EL_OTLP_GRPC_ADDR=127.0.0.1:$grpc_port
@@ -86,8 +120,19 @@ export EL_TELEMETRY_PORT=$telemetry_port
 export EL_LOG_LEVEL=${EL_LOG_LEVEL:-debug}
 [ "$mode" = demo ] || EL_LOG_LEVEL=debug
 
+if [ "$DEMO_VIEW" = console ]; then
+	# The production pipeline, pointed at the stand-in: a fixed project,
+	# plaintext gRPC, no credentials.
+	export GOOGLE_CLOUD_PROJECT=$PROJECT
+	export GCP_MONITORING_ENDPOINT=127.0.0.1:$standin_port
+	export GCP_TRACE_ENDPOINT=127.0.0.1:$standin_port
+	export GCP_USE_INSECURE=true
+	unset GOOGLE_APPLICATION_CREDENTIALS
+fi
+
 collector_pid=
 app_pid=
+standin_pid=
 stopping=
 
 # stop PID NAME: SIGTERM, up to 10 s to exit, then SIGKILL.
@@ -119,10 +164,21 @@ cleanup() {
 	app_pid=
 	stop "$collector_pid" collector
 	collector_pid=
+	# The stand-in last: the collector flushes to it as it shuts down. It
+	# prints its summary as it stops.
+	stop "$standin_pid" stand-in
+	standin_pid=
 }
 trap cleanup EXIT
 interrupted=
 trap 'interrupted=1' INT TERM
+
+# fail LOG MESSAGE: says what went wrong, shows the end of LOG, exits 1.
+fail() {
+	echo "$mode: $2; last lines of its log ($1):" >&2
+	tail -n 30 "$1" >&2
+	exit 1
+}
 
 # wait_http URL SECONDS PID: until URL answers 2xx; fails early if PID exits.
 wait_http() {
@@ -137,12 +193,23 @@ wait_http() {
 echo "$mode: collector log: $collector_log"
 echo "$mode: app log:       $app_log"
 
+if [ "$DEMO_VIEW" = console ]; then
+	echo "$mode: stand-in log:  $standin_log"
+	# A session of its own: Ctrl-C reaches the app and the collector, and
+	# the stand-in stays up for the collector's last flush until cleanup
+	# stops it.
+	setsid "$STANDIN" -addr "127.0.0.1:$standin_port" -console "127.0.0.1:$console_port" -interval 0 >"$standin_log" 2>&1 &
+	standin_pid=$!
+	if ! wait_http "http://127.0.0.1:$console_port/api/summary" 15 "$standin_pid"; then
+		fail "$standin_log" "the stand-in did not start"
+	fi
+	echo "$mode: Cloud Monitoring and Cloud Trace stand-in on 127.0.0.1:$standin_port (project $PROJECT, no credentials)"
+fi
+
 "$COLLECTOR" --config="$CONFIG" >"$collector_log" 2>&1 &
 collector_pid=$!
 if ! wait_http "http://$EL_HEALTH_ADDR/" 30 "$collector_pid"; then
-	echo "$mode: the collector did not become healthy; last lines of its log:" >&2
-	tail -n 30 "$collector_log" >&2
-	exit 1
+	fail "$collector_log" "the collector did not become healthy"
 fi
 echo "$mode: collector up (OTLP/HTTP $EL_OTLP_HTTP_ADDR, health $EL_HEALTH_ADDR, own metrics http://127.0.0.1:$EL_TELEMETRY_PORT/metrics)"
 
@@ -150,11 +217,16 @@ echo "$mode: collector up (OTLP/HTTP $EL_OTLP_HTTP_ADDR, health $EL_HEALTH_ADDR,
 	-style "$DEMO_STYLE" -rate "$DEMO_RATE" -duration "$((duration + 30))s" >>"$app_log" 2>&1 &
 app_pid=$!
 if ! wait_http "http://$EL_APP_ADDR/healthz" 15 "$app_pid"; then
-	echo "$mode: the demo app did not start; last lines of its log:" >&2
-	tail -n 30 "$app_log" >&2
-	exit 1
+	fail "$app_log" "the demo app did not start"
 fi
-echo "$mode: demo app up on http://$EL_APP_ADDR (style $DEMO_STYLE, $DEMO_RATE req/s); scraped every 5 s"
+if [ "$DEMO_VIEW" = console ]; then
+	echo "$mode: demo app up on http://$EL_APP_ADDR (style $DEMO_STYLE, $DEMO_RATE req/s); scraped every 10 s"
+	echo
+	echo "    Console: http://127.0.0.1:$console_port/   (the first points arrive after ~20 s)"
+	echo
+else
+	echo "$mode: demo app up on http://$EL_APP_ADDR (style $DEMO_STYLE, $DEMO_RATE req/s); scraped every 5 s"
+fi
 
 # linked_summary: the processor's summary lines that report linked > 0.
 linked_summary() {
@@ -183,14 +255,13 @@ while [ -z "$interrupted" ] && [ $((SECONDS - start)) -lt "$duration" ]; do
 		break # Ctrl-C reached the collector too
 	fi
 	if ! kill -0 "$collector_pid" 2>/dev/null; then
-		echo "$mode: the collector exited early; last lines of its log:" >&2
-		tail -n 30 "$collector_log" >&2
-		exit 1
+		fail "$collector_log" "the collector exited early"
+	fi
+	if [ -n "$standin_pid" ] && ! kill -0 "$standin_pid" 2>/dev/null; then
+		fail "$standin_log" "the stand-in exited early"
 	fi
 	if ! kill -0 "$app_pid" 2>/dev/null; then
-		echo "$mode: the demo app exited early; last lines of its log:" >&2
-		tail -n 30 "$app_log" >&2
-		exit 1
+		fail "$app_log" "the demo app exited early"
 	fi
 	if [ "$mode" = smoke ] && [ -n "$(linked_summary)" ] &&
 		[ "$(exporter_ids | grep -c 'Trace ID')" -gt 0 ] &&
@@ -255,6 +326,33 @@ report() {
 	grep 'Exemplar linkage summary' "$collector_log" | tail -n 1 | sed 's/^/  /'
 }
 
+# console_report: the stand-in's closing summary.
+console_report() {
+	local summary stats
+	summary=$(grep '^gcp-standin: summary:' "$standin_log" | tail -n 1)
+	stats=$(grep '^gcp-standin: requests=' "$standin_log" | tail -n 1)
+	echo
+	echo "== What the stand-in's Cloud Monitoring and Cloud Trace received (project $PROJECT):"
+	if [ -z "$summary" ]; then
+		echo "  (no summary from the stand-in; its log: $standin_log)"
+		return
+	fi
+	echo "$summary" | awk '{
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "  exemplars Cloud Monitoring received: %d (distinct; %d on points counting repeats)\n", v["exemplars"], v["occurrences"]
+		printf "  linked (with a Cloud Trace span link): %d; without a link: %d\n", v["linked"], v["unlinked"]
+		printf "  links that resolve to a span Cloud Trace received: %d of %d; dangling: %d\n", v["resolved"], v["linked"], v["dangling"]
+		printf "  spans Cloud Trace received and holds: %d\n", v["spans"]
+	}'
+	echo "  ${stats#gcp-standin: }"
+}
+
+if [ "$mode" = demo ] && [ "$DEMO_VIEW" = console ]; then
+	console_report
+	echo
+	echo "Logs: $log_dir (the console closed with the stand-in; run again to see it)"
+	exit 0
+fi
 if [ "$mode" = demo ]; then
 	report
 	echo

@@ -6,6 +6,7 @@ replace github.com/exemplarlink/exemplarlinkprocessor => ../
 
 require (
 	cloud.google.com/go/monitoring v1.32.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/exemplarlink/exemplarlinkprocessor v0.0.0-00010101000000-000000000000
 	github.com/open-telemetry/opentelemetry-collector-contrib/exporter/googlemanagedprometheusexporter v0.165.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver v0.165.0
@@ -28,6 +29,8 @@ require (
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8 v8.3.0 // indirect
 	github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v8 v8.0.0 // indirect
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	go.opentelemetry.io/collector/internal/telemetry v0.165.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

@@ -20,14 +20,31 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func dial(t *testing.T, s *Server) monitoringpb.MetricServiceClient {
+// startServer starts a server that the test stops at its end.
+func startServer(t *testing.T, opts ...Option) *Server {
+	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// clientConn is a plaintext gRPC connection to s, closed at the test's end.
+func clientConn(t *testing.T, s *Server) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(s.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return monitoringpb.NewMetricServiceClient(conn)
+	return conn
+}
+
+func dial(t *testing.T, s *Server) monitoringpb.MetricServiceClient {
+	t.Helper()
+	return monitoringpb.NewMetricServiceClient(clientConn(t, s))
 }
 
 func request(t *testing.T, linked bool) *monitoringpb.CreateTimeSeriesRequest {

@@ -1,17 +1,22 @@
-// Command gcp-standin serves the fake Cloud Monitoring MetricService of package
-// gcpstandin, so a collector binary can export to it in a demo or a soak test:
+// Command gcp-standin serves the stand-in Cloud Monitoring MetricService
+// and Cloud Trace TraceService of package gcpstandin, and its console page,
+// so a collector binary can export to it in a demo or a soak test:
 //
-//	gcp-standin -addr 127.0.0.1:0 -interval 10s
+//	gcp-standin -addr 127.0.0.1:0 -console 127.0.0.1:0 -interval 10s
 //
-// prints the address it listens on, then at every interval (and at exit) a
-// line of running totals:
+// prints the addresses it listens on, then at every interval (and at exit)
+// a line of running totals, and at exit the exemplar summary:
 //
 //	gcp-standin: listening on 127.0.0.1:40123
-//	gcp-standin: requests=12 rejected=0 time_series=96 points=96 exemplars=80 exemplars_with_span_context=60
+//	gcp-standin: console on http://127.0.0.1:40124/
+//	gcp-standin: requests=12 rejected=0 time_series=96 points=96 exemplars=80 exemplars_with_span_context=60 span_requests=4 spans=120 dropped_points=0 dropped_spans=0
+//	gcp-standin: summary: exemplars=40 linked=30 resolved=30 dangling=0 unlinked=10 occurrences=80 spans=120
 //
-// Point the exporter at it with `metric: {endpoint: <addr>, use_insecure:
-// true}`. It keeps counts only, so its memory stays flat. It stops on
-// SIGINT or SIGTERM, or after -for if that is set.
+// Point the exporters at it with `metric: {endpoint: <addr>, use_insecure:
+// true}` and `trace: {endpoint: <addr>, use_insecure: true}`. It records
+// what it receives within -max-points and -max-spans (oldest dropped
+// first), or with -count-only keeps counts only. It stops on SIGINT or
+// SIGTERM, or after -for if that is set.
 package main
 
 import (
@@ -27,17 +32,35 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", gcpstandin.DefaultAddr, "host:port to listen on (port 0 picks a free one)")
+	addr := flag.String("addr", gcpstandin.DefaultAddr, "host:port of the gRPC services (port 0 picks a free one)")
+	console := flag.String("console", "", "host:port of the console page, e.g. 127.0.0.1:0 (empty: no console)")
+	countOnly := flag.Bool("count-only", false, "keep counts only, not what was received (no console data, flat memory)")
+	maxPoints := flag.Int("max-points", gcpstandin.DefaultMaxPoints, "metric points kept at most (oldest dropped first)")
+	maxSpans := flag.Int("max-spans", gcpstandin.DefaultMaxSpans, "spans kept at most (oldest dropped first)")
 	interval := flag.Duration("interval", 10*time.Second, "how often to print the running totals (0: only at exit)")
 	runFor := flag.Duration("for", 0, "exit after this long (0: run until SIGINT/SIGTERM)")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "gcp-standin: unexpected arguments %q\n", flag.Args())
+		os.Exit(2)
+	}
 
-	srv, err := gcpstandin.Start(gcpstandin.WithAddr(*addr), gcpstandin.CountOnly())
+	opts := []gcpstandin.Option{gcpstandin.WithAddr(*addr), gcpstandin.WithMaxPoints(*maxPoints), gcpstandin.WithMaxSpans(*maxSpans)}
+	if *countOnly {
+		opts = append(opts, gcpstandin.CountOnly())
+	}
+	if *console != "" {
+		opts = append(opts, gcpstandin.WithConsole(*console))
+	}
+	srv, err := gcpstandin.Start(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gcp-standin:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("gcp-standin: listening on %s\n", srv.Addr())
+	if u := srv.ConsoleURL(); u != "" {
+		fmt.Printf("gcp-standin: console on %s\n", u)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -60,12 +83,15 @@ func main() {
 		case <-ctx.Done():
 			srv.Stop()
 			printStats(srv.Stats())
+			if !*countOnly {
+				fmt.Printf("gcp-standin: summary: %s\n", srv.Summary())
+			}
 			return
 		}
 	}
 }
 
 func printStats(s gcpstandin.Stats) {
-	fmt.Printf("gcp-standin: requests=%d rejected=%d time_series=%d points=%d exemplars=%d exemplars_with_span_context=%d\n",
-		s.Requests, s.Rejected, s.TimeSeries, s.Points, s.Exemplars, s.SpanContextExemplars)
+	fmt.Printf("gcp-standin: requests=%d rejected=%d time_series=%d points=%d exemplars=%d exemplars_with_span_context=%d span_requests=%d spans=%d dropped_points=%d dropped_spans=%d\n",
+		s.Requests, s.Rejected, s.TimeSeries, s.Points, s.Exemplars, s.SpanContextExemplars, s.SpanRequests, s.Spans, s.DroppedPoints, s.DroppedSpans)
 }

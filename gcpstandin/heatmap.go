@@ -1,0 +1,267 @@
+package gcpstandin
+
+import (
+	"slices"
+	"sort"
+	"time"
+
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	distributionpb "google.golang.org/genproto/googleapis/api/distribution"
+)
+
+// maxColumns is the most time columns a heatmap has; more scrapes are
+// merged into wider columns.
+const maxColumns = 120
+
+// Heatmap is a distribution metric's histogram over time, as Metrics
+// Explorer draws it: one column per point in time, one row per bucket, each
+// cell the number of values that fell into that bucket during that column,
+// summed over the metric's time series. The counts are differences between
+// consecutive cumulative points of a series (a point whose counts went
+// down, or whose start time changed, starts over: its own counts are the
+// difference).
+type Heatmap struct {
+	Metric string `json:"metric"`
+	// Bounds are the explicit bucket bounds; bucket i holds values in
+	// [Bounds[i-1], Bounds[i]), bucket 0 those below Bounds[0] and the
+	// last those from the last bound up.
+	Bounds   []float64 `json:"bounds"`
+	Columns  []Column  `json:"columns"`
+	MaxCount int64     `json:"max_count"`
+	// Series is the number of time series summed; Skipped counts points
+	// left out because they are not distributions with these bounds.
+	Series  int `json:"series"`
+	Skipped int `json:"skipped"`
+	// Exemplars are the metric's distinct exemplars.
+	Exemplars []Exemplar `json:"exemplars"`
+}
+
+// Column is one span of time of a Heatmap, with a count per bucket.
+type Column struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Counts []int64   `json:"counts"`
+}
+
+// Metric is a metric type the stand-in received, with how much of it.
+type Metric struct {
+	Type         string `json:"metric"`
+	Distribution bool   `json:"distribution"`
+	Series       int    `json:"series"`
+	Points       int    `json:"points"`
+	Exemplars    int    `json:"exemplars"`
+}
+
+// Metrics lists the metric types of the recorded points, distributions
+// with exemplars first, then by name.
+func (s *Server) Metrics() []Metric {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byType := make(map[string]*Metric)
+	series := make(map[string]bool)
+	for _, r := range s.points.reqs {
+		for _, ts := range r.req.GetTimeSeries() {
+			m := byType[ts.GetMetric().GetType()]
+			if m == nil {
+				m = &Metric{Type: ts.GetMetric().GetType()}
+				byType[m.Type] = m
+			}
+			if k := seriesKey(ts); !series[k] {
+				series[k] = true
+				m.Series++
+			}
+			for _, p := range ts.GetPoints() {
+				m.Points++
+				if d := p.GetValue().GetDistributionValue(); d != nil {
+					m.Distribution = true
+					m.Exemplars += len(d.GetExemplars())
+				}
+			}
+		}
+	}
+	out := make([]Metric, 0, len(byType))
+	for _, m := range byType {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		return a.Type < b.Type
+	})
+	return out
+}
+
+func rank(m Metric) int {
+	switch {
+	case m.Distribution && m.Exemplars > 0:
+		return 0
+	case m.Distribution:
+		return 1
+	}
+	return 2
+}
+
+// Heatmap computes the heatmap of a distribution metric from the recorded
+// points. ok is false if no recorded point is of that metric.
+func (s *Server) Heatmap(metric string) (h Heatmap, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var points []seriesPoint
+	for _, r := range s.points.reqs {
+		for _, ts := range r.req.GetTimeSeries() {
+			if ts.GetMetric().GetType() != metric {
+				continue
+			}
+			ok = true
+			key := seriesKey(ts)
+			for _, p := range ts.GetPoints() {
+				points = append(points, seriesPoint{series: key, point: p})
+			}
+		}
+	}
+	if !ok {
+		return Heatmap{}, false
+	}
+	h = buildHeatmap(metric, points)
+	h.Exemplars = s.distinctExemplarsLocked(metric)
+	return h, true
+}
+
+type seriesPoint struct {
+	series string
+	point  *monitoringpb.Point
+}
+
+// delta is what one point adds to the heatmap: the counts of its series
+// since the point before.
+type delta struct {
+	start, end time.Time
+	counts     []int64
+}
+
+// buildHeatmap is the heatmap of points, cumulative distribution points of
+// one metric in any order, tagged with their series.
+func buildHeatmap(metric string, points []seriesPoint) Heatmap {
+	h := Heatmap{Metric: metric, Bounds: []float64{}, Columns: []Column{}, Exemplars: []Exemplar{}}
+	// The bounds: those of the first distribution with explicit buckets.
+	for _, sp := range points {
+		if b := explicitBounds(sp.point.GetValue().GetDistributionValue()); b != nil {
+			h.Bounds = b
+			break
+		}
+	}
+	bySeries := make(map[string][]*monitoringpb.Point)
+	var order []string
+	for _, sp := range points {
+		d := sp.point.GetValue().GetDistributionValue()
+		if b := explicitBounds(d); b == nil || !slices.Equal(b, h.Bounds) {
+			h.Skipped++
+			continue
+		}
+		if _, seen := bySeries[sp.series]; !seen {
+			order = append(order, sp.series)
+		}
+		bySeries[sp.series] = append(bySeries[sp.series], sp.point)
+	}
+	h.Series = len(order)
+
+	n := len(h.Bounds) + 1
+	byEnd := make(map[int64][]delta)
+	for _, key := range order {
+		ps := bySeries[key]
+		sort.SliceStable(ps, func(i, j int) bool {
+			return ps[i].GetInterval().GetEndTime().AsTime().Before(ps[j].GetInterval().GetEndTime().AsTime())
+		})
+		var prev *monitoringpb.Point
+		for _, p := range ps {
+			cur := bucketCounts(p.GetValue().GetDistributionValue(), n)
+			d := delta{start: p.GetInterval().GetStartTime().AsTime(), end: p.GetInterval().GetEndTime().AsTime(), counts: cur}
+			if prev != nil && samePeriod(prev, p) {
+				if before := bucketCounts(prev.GetValue().GetDistributionValue(), n); !anyLess(cur, before) {
+					d.start = prev.GetInterval().GetEndTime().AsTime()
+					d.counts = make([]int64, n)
+					for i := range cur {
+						d.counts[i] = cur[i] - before[i]
+					}
+				}
+			}
+			byEnd[d.end.UnixNano()] = append(byEnd[d.end.UnixNano()], d)
+			prev = p
+		}
+	}
+
+	ends := make([]int64, 0, len(byEnd))
+	for e := range byEnd {
+		ends = append(ends, e)
+	}
+	slices.Sort(ends)
+	per := (len(ends) + maxColumns - 1) / maxColumns
+	for i := 0; i < len(ends); i += per {
+		group := ends[i:min(i+per, len(ends))]
+		col := Column{End: time.Unix(0, group[len(group)-1]).UTC(), Counts: make([]int64, n)}
+		for _, e := range group {
+			for _, d := range byEnd[e] {
+				for b, c := range d.counts {
+					col.Counts[b] += c
+				}
+				if col.Start.IsZero() || d.start.After(col.Start) {
+					col.Start = d.start.UTC()
+				}
+			}
+		}
+		if len(h.Columns) > 0 {
+			// A column starts where the one before ended.
+			col.Start = h.Columns[len(h.Columns)-1].End
+		}
+		h.Columns = append(h.Columns, col)
+	}
+	if len(h.Columns) > 1 {
+		// The first column spans its series' first interval, which may
+		// reach back to a process start long ago: no wider than the next.
+		first, next := &h.Columns[0], h.Columns[1]
+		if w := next.End.Sub(next.Start); first.Start.IsZero() || first.End.Sub(first.Start) > w {
+			first.Start = first.End.Add(-w)
+		}
+	} else if len(h.Columns) == 1 && h.Columns[0].Start.Unix() <= 0 {
+		h.Columns[0].Start = h.Columns[0].End.Add(-time.Minute) // no start time: a minute
+	}
+	for _, c := range h.Columns {
+		for _, v := range c.Counts {
+			h.MaxCount = max(h.MaxCount, v)
+		}
+	}
+	return h
+}
+
+func explicitBounds(d *distributionpb.Distribution) []float64 {
+	if b := d.GetBucketOptions().GetExplicitBuckets(); b != nil {
+		if bounds := b.GetBounds(); bounds != nil {
+			return bounds
+		}
+		return []float64{}
+	}
+	return nil
+}
+
+// bucketCounts returns d's bucket counts as n numbers: Cloud Monitoring
+// lets a writer leave out trailing zero buckets.
+func bucketCounts(d *distributionpb.Distribution, n int) []int64 {
+	out := make([]int64, n)
+	copy(out, d.GetBucketCounts())
+	return out
+}
+
+func samePeriod(a, b *monitoringpb.Point) bool {
+	return a.GetInterval().GetStartTime().AsTime().Equal(b.GetInterval().GetStartTime().AsTime())
+}
+
+func anyLess(a, b []int64) bool {
+	for i := range a {
+		if a[i] < b[i] {
+			return true
+		}
+	}
+	return false
+}
