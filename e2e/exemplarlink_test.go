@@ -27,6 +27,9 @@ type exemplarCase struct {
 	value  float64
 	stock  outcome // prometheus receiver → googlemanagedprometheus
 	linked outcome // prometheus receiver → exemplar_link → googlemanagedprometheus
+	// byValue is what exemplar_link with detect_ids_by_value gives: the
+	// same as linked but where a row says otherwise.
+	byValue outcome
 }
 
 // outcome is an exemplar as Cloud Monitoring has it: the trace and span of
@@ -46,15 +49,17 @@ func traceID64(i int) string { return fmt.Sprintf("a3ce929d0e0e47%02x", i) }
 
 func exemplarCases() []exemplarCase {
 	var cases []exemplarCase
-	add := func(style string, labels prometheus.Labels, stock, linked func(i int) outcome) {
+	add := func(style string, labels prometheus.Labels, stock, linked func(i int) outcome) *exemplarCase {
 		i := len(cases) + 1
 		cases = append(cases, exemplarCase{
-			style:  style,
-			labels: labels,
-			value:  0.001 * float64(i),
-			stock:  stock(i),
-			linked: linked(i),
+			style:   style,
+			labels:  labels,
+			value:   0.001 * float64(i),
+			stock:   stock(i),
+			linked:  linked(i),
+			byValue: linked(i),
 		})
+		return &cases[len(cases)-1]
 	}
 	next := func() int { return len(cases) + 1 }
 	linkedTo := func(trace func(int) string) func(i int) outcome {
@@ -122,6 +127,20 @@ func exemplarCases() []exemplarCase {
 	i = next()
 	l = prometheus.Labels{"traceparent": "ff-" + traceID(i) + "-" + spanID(i) + "-01"}
 	add("invalid: traceparent version ff", l, droppedAll(l), droppedAll(l))
+
+	// A trace context that says its span was not sampled: the span was
+	// probably never exported, so a link would dangle.
+	i = next()
+	l = prometheus.Labels{"traceparent": "00-" + traceID(i) + "-" + spanID(i) + "-00"}
+	add("traceparent, not sampled", l, droppedAll(l), droppedAll(l))
+
+	// IDs under names nobody lists: linked only when asked to look at
+	// values.
+	i = next()
+	l = prometheus.Labels{"request": traceID(i), "tid": spanID(i), "route": "/cart"}
+	add("IDs under other names", l, droppedAll(l), droppedAll(l)).byValue = outcome{
+		trace: traceID(i), span: spanID(i), dropped: map[string]string{"route": "/cart"},
+	}
 
 	i = next()
 	l = prometheus.Labels{"traceID": traceID(i), "spanID": spanID(i)[1:]}
@@ -217,9 +236,9 @@ func (o outcome) String() string {
 }
 
 // TestExemplarLink scrapes one exemplar per label style through the real
-// prometheus receiver and googlemanagedprometheus exporter, once without and
-// once with exemplar_link, and checks what the fake Cloud Monitoring
-// receives.
+// prometheus receiver and googlemanagedprometheus exporter, without
+// exemplar_link, with its defaults, and with detect_ids_by_value, and checks
+// what the Cloud Monitoring stand-in receives.
 func TestExemplarLink(t *testing.T) {
 	cases := exemplarCases()
 	styles := make([]string, len(cases))
@@ -228,17 +247,19 @@ func TestExemplarLink(t *testing.T) {
 	}
 	target := startTarget(t, newTarget(t, cases))
 
-	stock := runPipeline(t, "stock", target, false, styles)
-	linked := runPipeline(t, "linked", target, true, styles)
+	stock := runPipeline(t, "stock", target, nil, styles)
+	linked := runPipeline(t, "linked", target, map[string]any{}, styles)
+	byValue := runPipeline(t, "by_value", target, map[string]any{"detect_ids_by_value": true}, styles)
 	for _, e := range linked.logs.FilterMessage("Exemplar linkage summary").All() {
 		t.Logf("processor summary: %v", e.ContextMap())
 	}
 
 	stockEx, linkedEx := exemplarsByStyle(stock.timeSeries), exemplarsByStyle(linked.timeSeries)
-	observed := make(map[string][2]outcome)
+	byValueEx := exemplarsByStyle(byValue.timeSeries)
+	observed := make(map[string][3]outcome)
 	for _, c := range cases {
 		t.Run(c.style, func(t *testing.T) {
-			var got [2]outcome
+			var got [3]outcome
 			for k, pipe := range []struct {
 				name      string
 				exemplars []*distributionpb.Distribution_Exemplar
@@ -246,6 +267,7 @@ func TestExemplarLink(t *testing.T) {
 			}{
 				{"stock", stockEx[c.style], c.stock},
 				{"exemplar_link", linkedEx[c.style], c.linked},
+				{"exemplar_link with detect_ids_by_value", byValueEx[c.style], c.byValue},
 			} {
 				// Every export of the series carries the same exemplar;
 				// each must come out the same.
@@ -280,17 +302,20 @@ func TestExemplarLink(t *testing.T) {
 
 // resultsTable is the markdown table of what Cloud Monitoring received, as
 // observed, for the README.
-func resultsTable(cases []exemplarCase, observed map[string][2]outcome) string {
+func resultsTable(cases []exemplarCase, observed map[string][3]outcome) string {
 	var b strings.Builder
-	b.WriteString("| style | exemplar labels scraped | stock: prometheus → googlemanagedprometheus | with exemplar_link |\n")
-	b.WriteString("| --- | --- | --- | --- |\n")
+	b.WriteString("| style | exemplar labels scraped | stock: prometheus → googlemanagedprometheus | with exemplar_link | with detect_ids_by_value |\n")
+	b.WriteString("| --- | --- | --- | --- | --- |\n")
 	for _, c := range cases {
 		o, ok := observed[c.style]
-		stock, linked := "(not observed)", "(not observed)"
+		stock, linked, byValue := "(not observed)", "(not observed)", "(not observed)"
 		if ok {
-			stock, linked = o[0].String(), o[1].String()
+			stock, linked, byValue = o[0].String(), o[1].String(), o[2].String()
+			if o[2].equal(o[1]) {
+				byValue = "same"
+			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.style, formatLabels(c.labels), stock, linked)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.style, formatLabels(c.labels), stock, linked, byValue)
 	}
 	return b.String()
 }

@@ -78,7 +78,7 @@ func unmarshal(t *testing.T, cfg component.Config, m map[string]any) {
 // googlemanagedprometheus → fake Cloud Monitoring from the components'
 // factories, scrapes target until every style in styles has arrived with an
 // exemplar, shuts everything down and returns what was written.
-func runPipeline(t *testing.T, name, target string, withProcessor bool, styles []string) pipelineRun {
+func runPipeline(t *testing.T, name, target string, processorSettings map[string]any, styles []string) pipelineRun {
 	t.Helper()
 	ctx := context.Background()
 
@@ -120,10 +120,10 @@ func runPipeline(t *testing.T, name, target string, withProcessor bool, styles [
 
 	next := consumer.Metrics(exp)
 	var proc processor.Metrics
-	if withProcessor {
+	if processorSettings != nil {
 		procFactory := exemplarlinkprocessor.NewFactory()
 		procCfg := procFactory.CreateDefaultConfig()
-		unmarshal(t, procCfg, map[string]any{}) // the default config, validated
+		unmarshal(t, procCfg, processorSettings) // over the defaults, validated
 		proc, err = procFactory.CreateMetrics(ctx, processor.Settings{
 			ID:                component.NewIDWithName(procFactory.Type(), name),
 			TelemetrySettings: telemetry,
