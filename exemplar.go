@@ -15,7 +15,8 @@ import (
 // ev is reused from the previous exemplar.
 func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Evidence) {
 	attrs := ex.FilteredAttributes()
-	ev.Reset(ex.TraceID(), ex.SpanID(), attrs.Len())
+	ev.Reset(attrs.Len())
+	ev.TraceID, ev.SpanID = ex.TraceID(), ex.SpanID()
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		// Most labels are no reference and are ruled out by Kind's inlined

@@ -61,7 +61,8 @@ func fromConfig(c cases.Config) (*traceref.Reader, Settings) {
 // evidence is the processor's collect step on a case's exemplar.
 func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exemplar) Evidence {
 	var ev Evidence
-	ev.Reset(traceID(t, ex.TraceID), spanID(t, ex.SpanID), len(ex.Labels))
+	ev.Reset(len(ex.Labels))
+	ev.TraceID, ev.SpanID = traceID(t, ex.TraceID), spanID(t, ex.SpanID)
 	for i, l := range ex.Labels {
 		value, logged := l.Value, l.Value
 		if l.Int {
@@ -159,7 +160,7 @@ func TestEvidenceRefs(t *testing.T) {
 	t.Parallel()
 	var ev Evidence
 	for _, n := range []int{0, 1, 8, 9, 100, 3} {
-		ev.Reset(pcommon.TraceID{}, pcommon.SpanID{}, n)
+		ev.Reset(n)
 		for i := range n {
 			*ev.Next() = Label{Index: i}
 		}
