@@ -15,20 +15,22 @@ import (
 // ev is reused from the previous exemplar.
 func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Evidence) {
 	attrs := ex.FilteredAttributes()
-	ev.Reset(ex.TraceID(), ex.SpanID(), attrs.Len())
+	ev.Reset(attrs.Len())
+	ev.TraceID, ev.SpanID = ex.TraceID(), ex.SpanID()
 	i := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		// Most labels are no reference and are ruled out by Kind's inlined
 		// length test; they cost one more test only when the configuration
 		// asks to look at them (collectOther).
 		if kind := p.reader.Kind(k); kind != traceref.NotReference {
-			ref := p.reader.Decode(kind, v.Str())
-			ev.Add(linkplan.Label{Index: i, Name: k, Value: valueForLog(v), Ref: ref})
+			l := ev.Next()
+			l.Index, l.Name, l.Value, l.ByValue = i, k, valueForLog(v), false
+			p.reader.Decode(&l.Ref, kind, v.Str())
 			if k == linkplan.LoneTraceIDKey {
 				ev.HasLoneTraceIDKey = true
-				ev.LoneTraceIDKeyRef = ref
+				ev.LoneTraceIDKeyRef = l.Ref
 				if kind != traceref.TraceIDLabel {
-					ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+					p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
 				}
 			}
 		} else if p.collectOthers {
@@ -44,11 +46,11 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
 	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
 		ev.HasLoneTraceIDKey = true
-		ev.LoneTraceIDKeyRef = p.reader.Decode(traceref.TraceIDLabel, v.Str())
+		p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
 	}
 	if p.settings.DetectIDsByValue {
 		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
-			ev.Add(linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true})
+			*ev.Next() = linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true}
 		}
 	}
 }

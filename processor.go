@@ -95,9 +95,10 @@ func (p *exemplarLinkProcessor) shutdown(context.Context) error {
 type batchState struct {
 	counts linksummary.Counts
 	debug  bool
-	// evidence is the scratch space collect fills for each exemplar in
-	// turn.
+	// evidence and plan are the scratch space collect and Decide fill for
+	// each exemplar in turn.
 	evidence linkplan.Evidence
+	plan     linkplan.Plan
 	// spare carries a label value from a label being removed to the
 	// LoneTraceIDKey label that replaces it (see apply); made on first use.
 	spare    pcommon.Value
@@ -189,7 +190,8 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	if ev.ReferencesNoTrace() {
 		return // most exemplars without ID labels: skip the rest
 	}
-	plan := linkplan.Decide(ev, p.settings)
-	p.apply(ex, ev, &plan, batch)
-	p.count(metricName, &plan, batch)
+	plan := &batch.plan
+	linkplan.Decide(ev, p.settings, plan)
+	p.apply(ex, ev, plan, batch)
+	p.count(metricName, plan, batch)
 }

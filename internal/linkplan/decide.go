@@ -7,8 +7,10 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
-// Decide says what happens to the exemplar described by ev. The rules, in
-// order:
+// Decide writes into plan what happens to the exemplar described by ev
+// (into the caller's Plan: returning the 170-byte Plan and copying it took
+// a quarter of Decide's time in a profile of the mixed batch). The rules,
+// in order:
 //  1. An exemplar with no reference label and no ID references no trace:
 //     nothing changes, nothing is counted.
 //  2. The labels give at most one trace ID and one span ID: the first
@@ -30,9 +32,10 @@ import (
 // An unlinked exemplar is counted with the concrete fault of its first
 // unconvertible label (invalid_value, zero_id) where it has one, else with
 // the ID it lacks.
-func Decide(ev *Evidence, s Settings) Plan {
+func Decide(ev *Evidence, s Settings, plan *Plan) {
+	*plan = Plan{}
 	if ev.ReferencesNoTrace() {
-		return Plan{}
+		return
 	}
 	refs := ev.Refs()
 	ids := labelIDs{traceFrom: -1, spanFrom: -1, problem: -1, conflict: -1, unsampled: -1}
@@ -44,10 +47,10 @@ func Decide(ev *Evidence, s Settings) Plan {
 		}
 	}
 	if named == 0 && ev.TraceID == (pcommon.TraceID{}) && ev.SpanID == (pcommon.SpanID{}) {
-		if !s.DetectIDsByValue {
-			return Plan{}
+		if s.DetectIDsByValue {
+			decideByValue(refs, s, plan)
 		}
-		return decideByValue(refs, s)
+		return
 	}
 	trace, traceFromLabel, traceConflict := resolve(ev.TraceID, ids.trace, ids.traceFrom >= 0, s.OverwriteExistingIDs)
 	span, spanFromLabel, spanConflict := resolve(ev.SpanID, ids.span, ids.spanFrom >= 0, s.OverwriteExistingIDs)
@@ -57,18 +60,18 @@ func Decide(ev *Evidence, s Settings) Plan {
 	if spanConflict {
 		ids.noteConflict(ids.spanFrom)
 	}
-	plan := Plan{TraceID: trace, SpanID: span}
+	plan.TraceID, plan.SpanID = trace, span
 	plan.Outcome.TraceLabel, plan.Outcome.SpanLabel = ids.names(refs)
 	if ids.conflict >= 0 {
 		// Labels that disagree cannot be resolved without guessing: leave
 		// the exemplar exactly as it came.
 		plan.unlinked(linksummary.ReasonConflict, refs, ids.conflict)
-		return plan
+		return
 	}
 	if ids.unsampled >= 0 && !s.LinkUnsampled && (traceFromLabel || spanFromLabel) {
 		// The span was not recorded: a link would open nothing.
 		plan.unlinked(linksummary.ReasonUnsampled, refs, ids.unsampled)
-		return plan
+		return
 	}
 
 	hasTrace, hasSpan := trace != pcommon.TraceID{}, span != pcommon.SpanID{}
@@ -85,7 +88,7 @@ func Decide(ev *Evidence, s Settings) Plan {
 	default:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
 	}
-	return plan
+	return
 }
 
 // decideByValue decides an exemplar whose only references are by-value
@@ -94,7 +97,7 @@ func Decide(ev *Evidence, s Settings) Plan {
 // kind, a trace context beside a span ID, or a lone 16-digit value (a span
 // ID or a 64-bit trace ID?) are ambiguous, and a trace ID alone is
 // missing its span: the exemplar is left as it came.
-func decideByValue(refs []Label, s Settings) Plan {
+func decideByValue(refs []Label, s Settings, plan *Plan) {
 	trace, span, traces, spans := -1, -1, 0, 0
 	for i := range refs {
 		if refs[i].Ref.Kind == traceref.SpanIDLabel {
@@ -103,26 +106,24 @@ func decideByValue(refs []Label, s Settings) Plan {
 			trace, traces = i, traces+1
 		}
 	}
-	var plan Plan
 	switch {
 	case traces != 1 || spans > 1 || spans == 1 && refs[trace].Ref.Kind == traceref.TraceContextLabel:
 		plan.unlinked(linksummary.ReasonAmbiguous, refs, 0)
-		return plan
+		return
 	case refs[trace].Ref.Unsampled && !s.LinkUnsampled:
 		plan.unlinked(linksummary.ReasonUnsampled, refs, trace)
-		return plan
+		return
 	case refs[trace].Ref.Kind == traceref.TraceContextLabel:
 		span = trace
 	case spans == 0:
 		plan.unlinked(linksummary.ReasonMissingSpanID, refs, -1)
-		return plan
+		return
 	}
 	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
 	plan.SetTraceID, plan.SetSpanID = true, true
 	plan.removeConverted(refs, plan.TraceID, plan.SpanID, "")
 	plan.byValue = true
 	plan.Outcome = Outcome{Result: Linked, Source: linksummary.SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
-	return plan
 }
 
 // keepTraceOnly places the trace ID of an exemplar without a span ID.

@@ -22,7 +22,8 @@ func TestDecide(t *testing.T) {
 	for _, c := range cases.All() {
 		reader, settings := fromConfig(c.Config)
 		ev := evidence(t, reader, settings, c.In)
-		plan := Decide(&ev, settings)
+		var plan Plan
+		Decide(&ev, settings, &plan)
 		out := applyPlan(t, c.In, &ev, &plan)
 		assert.Equal(t, c.Out, out, c.Name)
 		assert.Equal(t, c.Outcome, outcomeString(plan.Outcome), c.Name)
@@ -37,7 +38,8 @@ func TestDecideIsPure(t *testing.T) {
 	ev := evidence(t, reader, settings, in)
 	before := ev
 	before.more = append([]Label(nil), ev.more...)
-	Decide(&ev, settings)
+	var plan Plan
+	Decide(&ev, settings, &plan)
 	assert.Equal(t, before, ev)
 }
 
@@ -59,7 +61,8 @@ func fromConfig(c cases.Config) (*traceref.Reader, Settings) {
 // evidence is the processor's collect step on a case's exemplar.
 func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exemplar) Evidence {
 	var ev Evidence
-	ev.Reset(traceID(t, ex.TraceID), spanID(t, ex.SpanID), len(ex.Labels))
+	ev.Reset(len(ex.Labels))
+	ev.TraceID, ev.SpanID = traceID(t, ex.TraceID), spanID(t, ex.SpanID)
 	for i, l := range ex.Labels {
 		value, logged := l.Value, l.Value
 		if l.Int {
@@ -67,13 +70,15 @@ func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exempl
 		}
 		kind := reader.Kind(l.Key)
 		if kind != traceref.NotReference {
-			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: reader.Decode(kind, value)})
+			ref := ev.Next()
+			*ref = Label{Index: i, Name: l.Key, Value: logged}
+			reader.Decode(&ref.Ref, kind, value)
 		} else if ref, ok := reader.DecodeByValue(value); ok && s.DetectIDsByValue {
-			ev.Add(Label{Index: i, Name: l.Key, Value: logged, Ref: ref, ByValue: true})
+			*ev.Next() = Label{Index: i, Name: l.Key, Value: logged, Ref: ref, ByValue: true}
 		}
 		if l.Key == LoneTraceIDKey {
 			ev.HasLoneTraceIDKey = true
-			ev.LoneTraceIDKeyRef = reader.Decode(traceref.TraceIDLabel, value)
+			reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, value)
 		}
 	}
 	return ev
@@ -155,9 +160,9 @@ func TestEvidenceRefs(t *testing.T) {
 	t.Parallel()
 	var ev Evidence
 	for _, n := range []int{0, 1, 8, 9, 100, 3} {
-		ev.Reset(pcommon.TraceID{}, pcommon.SpanID{}, n)
+		ev.Reset(n)
 		for i := range n {
-			ev.Add(Label{Index: i})
+			*ev.Next() = Label{Index: i}
 		}
 		refs := ev.Refs()
 		require.Len(t, refs, n)

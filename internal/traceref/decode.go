@@ -48,9 +48,12 @@ type Ref struct {
 	Unsampled bool
 }
 
-// Decode reads the value of a label of the given kind. A label value that
-// is not a string should be passed as "", which every kind rejects as
-// Invalid.
+// Decode reads the value of a label of the given kind into ref, which it
+// overwrites. A label value that is not a string should be passed as "",
+// which every kind rejects as Invalid. It fills the caller's Ref rather
+// than returning one: returning the 40-byte Ref and copying it into the
+// caller's label took 1.3 s of Decode's 10.5 s in a profile of the mixed
+// batch.
 //
 //   - Trace IDs: 32 hex digits, or 16 when 64-bit IDs are padded, either
 //     letter case, optionally behind "0x".
@@ -58,8 +61,8 @@ type Ref struct {
 //   - Trace contexts: see parseTraceContext.
 //
 // Nothing is trimmed, and nothing but 64-bit trace IDs is padded.
-func (r *Reader) Decode(kind Kind, value string) Ref {
-	ref := Ref{Kind: kind, Problem: Invalid}
+func (r *Reader) Decode(ref *Ref, kind Kind, value string) {
+	*ref = Ref{Kind: kind, Problem: Invalid}
 	switch kind {
 	case TraceIDLabel:
 		ref.TraceID, ref.Problem = parseTraceID(value, r.pad64)
@@ -70,7 +73,6 @@ func (r *Reader) Decode(kind Kind, value string) Ref {
 		c, ref.Format = parseTraceContext(value, r.pad64)
 		ref.TraceID, ref.SpanID, ref.Problem, ref.Unsampled = c.trace, c.span, c.problem, c.unsampled
 	}
-	return ref
 }
 
 // DecodeByValue reads a value whose label name says nothing, for
@@ -83,11 +85,11 @@ func (r *Reader) DecodeByValue(value string) (Ref, bool) {
 	var ref Ref
 	switch n := len(trimHexPrefix(value)); {
 	case n == 32:
-		ref = r.Decode(TraceIDLabel, value)
+		r.Decode(&ref, TraceIDLabel, value)
 	case n == 16:
-		ref = r.Decode(SpanIDLabel, value)
+		r.Decode(&ref, SpanIDLabel, value)
 	case n > 32 && (value[2] == '-' || value[32] == '-' || value[32] == ':'):
-		ref = r.Decode(TraceContextLabel, value)
+		r.Decode(&ref, TraceContextLabel, value)
 		if ref.Format != FormatTraceparent && value[32] != '-' && value[32] != ':' {
 			return Ref{}, false
 		}

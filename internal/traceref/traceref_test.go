@@ -264,7 +264,8 @@ func TestParsersDoNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		r.Kind("Uber-Trace-Id")
 		r.Kind("tid")
-		r.Decode(TraceContextLabel, value)
+		var ref Ref
+		r.Decode(&ref, TraceContextLabel, value)
 		builtinKind("Uber-Trace-Id")
 		parseTraceID(prefixed, true)
 		parseSpanID(spanHex)
@@ -384,7 +385,9 @@ func TestReaderDecode(t *testing.T) {
 		{"not a reference", padded, NotReference, traceHex, Ref{Problem: Invalid}},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, tt.reader.Decode(tt.kind, tt.value), tt.name)
+		var got Ref
+		tt.reader.Decode(&got, tt.kind, tt.value)
+		assert.Equal(t, tt.want, got, tt.name)
 	}
 }
 
@@ -412,7 +415,8 @@ func TestSampledFlag(t *testing.T) {
 		{traceHex + ":" + spanHex + ":0:02", true},
 	}
 	for _, tt := range tests {
-		ref := r.Decode(TraceContextLabel, tt.value)
+		var ref Ref
+		r.Decode(&ref, TraceContextLabel, tt.value)
 		assert.Equal(t, OK, ref.Problem, tt.value)
 		assert.Equal(t, tt.unsampled, ref.Unsampled, tt.value)
 	}
