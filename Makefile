@@ -42,7 +42,9 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 # Each fuzz target runs for FUZZTIME (10s in make test; raise it for a long
-# run, e.g. make fuzz FUZZTIME=10m). Seeds live in testdata/fuzz.
+# run, e.g. make fuzz FUZZTIME=10m). Seeds live in testdata/fuzz. A failure
+# says whether the code failed on an input (the input is written) or the
+# fuzz engine failed without one.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := .:FuzzProcessor \
 	./internal/traceref:FuzzParseTraceID \
@@ -56,7 +58,13 @@ fuzz:
 		echo "fuzz $$name ($(FUZZTIME))"; \
 		out=$$(mktemp); \
 		if ! $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >$$out 2>&1; then \
-			cat $$out; rm -f $$out; exit 1; \
+			cat $$out; \
+			if grep -q 'Failing input written to' $$out; then \
+				echo "fuzz $$name: CODE FAILURE: the failing input is kept in $$pkg/testdata/fuzz/$$name/ (commit it as a seed once fixed)"; \
+			else \
+				echo "fuzz $$name: FUZZ ENGINE FAILURE: no failing input was written, so the code did not fail on an input (golang/go#56238, #52569); rerun"; \
+			fi; \
+			rm -f $$out; exit 1; \
 		fi; \
 		grep -E '^fuzz: elapsed' $$out | tail -n 1; rm -f $$out; \
 	done
