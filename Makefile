@@ -24,6 +24,7 @@ include $(ROOT)/collector.mk
 include $(ROOT)/e2e/e2e.mk
 include $(ROOT)/demo/demo.mk
 include $(ROOT)/bench/bench.mk
+include $(ROOT)/cmd/exemplar-check/check.mk
 
 .PHONY: test integration lint unit fuzz release-check release-sync compat
 test: lint unit fuzz
