@@ -324,7 +324,7 @@ func detectPitfalls(f pitfallFacts) []Pitfall {
 		out = append(out, Pitfall{
 			ID:      PitfallPrometheusText,
 			Message: "the endpoint answered in the Prometheus text format (" + ProtocolPromText + "), which cannot carry exemplars",
-			Fix:     "serve OpenMetrics when the scraper asks for it; with client_golang: promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})",
+			Fix:     "serve OpenMetrics when the scraper asks for it; with client_golang: promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}) (a saved file: capture it with Accept: application/openmetrics-text; it ends with # EOF)",
 		})
 	}
 	var onHistograms, onOthers, traceOnly, unsampled, projectID int

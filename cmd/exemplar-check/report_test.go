@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -103,4 +104,13 @@ func TestWriteTable(t *testing.T) {
 	assert.Equal(t, strings.Index(header, "EXEMPLARS"), strings.Index(row, "1 "), "columns are aligned")
 	assert.Contains(t, colored.String(), "\x1b[31mFAIL\x1b[0m")
 	assert.NotContains(t, colored.String(), "\x1b[2J", "label values stay escaped with colour on")
+}
+
+func TestIsTerminal(t *testing.T) {
+	t.Parallel()
+	assert.False(t, isTerminal(&bytes.Buffer{}), "not a file")
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, isTerminal(f), "a regular file is no terminal")
 }
