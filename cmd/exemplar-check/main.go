@@ -79,8 +79,9 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func parseArgs(args []string, stderr io.Writer) (options, error) {
-	var o options
+// newFlagSet defines the flags into o; the README's flag table states the
+// same defaults (a test checks).
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("exemplar-check", flag.ContinueOnError)
 	// Errors are one line; only -h prints the usage.
 	fs.SetOutput(io.Discard)
@@ -95,6 +96,12 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest exposition accepted, in bytes")
 	fs.IntVar(&o.maxExemplars, "max-exemplars", 100, "exemplars listed one by one; the rest are counted")
 	fs.StringVar(&o.project, "project", "exemplar-check", "the Cloud project the exporter writes to (it appears in the span names)")
+	return fs
+}
+
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := newFlagSet(&o)
 	// Flags may come after the URL too.
 	var positional []string
 	for rest := args; ; {
