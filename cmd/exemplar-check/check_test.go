@@ -523,6 +523,16 @@ func TestConfigFlag(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Equal(t, 2, rep.Summary.Linked)
 	assert.Zero(t, rep.Summary.StockLinked)
+
+	// The project's Google Cloud example (${env:...} without defaults
+	// included) and a section with no settings both load.
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	require.NoError(t, os.WriteFile(empty, []byte("processors:\n  exemplar_link:\n  batch:\n"), 0o600))
+	for _, cfg := range []string{"../../examples/googlecloud.yaml", empty} {
+		code, rep = checkJSON(t, append([]string{"--config", cfg, "--file", "testdata/pitfalls.om"}, fast...)...)
+		assert.Equal(t, 1, code)
+		assert.Equal(t, 3, rep.Summary.Linked, cfg)
+	}
 }
 
 func TestHostileExpositions(t *testing.T) {
