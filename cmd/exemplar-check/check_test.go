@@ -55,9 +55,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fast are the scrape settings of most tests: two scrapes half a second
-// apart, the least the check accepts.
-var fast = []string{"--interval", "500ms", "--timeout", "500ms", "--scrapes", "2"}
+// fast are the scrape settings of most tests: two scrapes (the least the
+// check accepts) a second apart, with a timeout that a busy 2-core CI
+// machine still meets.
+var fast = []string{"--interval", "1s", "--timeout", "1s", "--scrapes", "2"}
 
 type result struct {
 	code           int
@@ -377,7 +378,7 @@ func TestBadTargets(t *testing.T) {
 		{"connection refused", []string{"http://" + freePort(t) + "/metrics"}, "connection refused"},
 		{"404", []string{notFound.URL + "/metrics"}, "HTTP status 404 Not Found"},
 		{"html page", []string{html.URL + "/"}, `not an exposition format: Content-Type "text/html; charset=utf-8"`},
-		{"never answers", []string{"http://" + silent + "/metrics"}, "timeout: no complete answer within 500ms (--timeout)"},
+		{"never answers", []string{"http://" + silent + "/metrics"}, "timeout: no complete answer within 1s (--timeout)"},
 		{"body too large", []string{"--max-body", "1000", huge.URL + "/metrics"}, "the body is larger than 1000 bytes (--max-body)"},
 		{"html saved as a file", []string{"--file", "testdata/not-metrics.txt"}, "the prometheus receiver could not use the answer: "},
 		{"missing file", []string{"--file", "testdata/nonexistent.om"}, "no such file or directory"},
