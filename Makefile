@@ -27,6 +27,7 @@ include $(ROOT)/demo/demo.mk
 include $(ROOT)/bench/bench.mk
 include $(ROOT)/image/image.mk
 include $(ROOT)/deploy/deploy.mk
+include $(ROOT)/cmd/exemplar-check/check.mk
 
 .PHONY: test integration lint unit fuzz release-check release-sync compat
 test: lint unit fuzz

@@ -1,0 +1,273 @@
+// Command exemplar-check tells, before you deploy, which of an app's
+// Prometheus/OpenMetrics exemplars will link to their traces in Google
+// Cloud Monitoring, and why the others will not.
+//
+//	exemplar-check [flags] URL
+//	exemplar-check [flags] --file saved-metrics.txt
+//
+// It scrapes URL as the collector would, with the real prometheus receiver
+// (scrape protocols OpenMetricsText1.0.0, OpenMetricsText0.0.1,
+// PrometheusText0.0.4), at least twice, so that cumulative series pass the
+// exporter's baseline. Each scrape goes through the exemplar_link processor
+// (default settings, or the processors::exemplar_link section of --config)
+// into the real googlemanagedprometheus exporter, and, side by side,
+// straight into a second exporter (the stock pipeline). Both write to an
+// in-process stand-in for Cloud Monitoring (gcpstandin); the report says
+// what it received, per metric and exemplar label style, and names the
+// pitfalls it detects with their fixes.
+//
+// Exit status: 0 when at least one exemplar references a trace and every
+// one that does links; 1 otherwise; 2 on a usage or scrape error (one line
+// on stderr).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+)
+
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitError = 2
+)
+
+// options are the command line.
+type options struct {
+	target       string
+	file         string
+	configPath   string
+	processorID  string
+	format       string
+	timeout      time.Duration
+	interval     time.Duration
+	scrapes      int
+	maxBody      int64
+	maxExemplars int
+	project      string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stdout))
+	stop()
+	os.Exit(code)
+}
+
+// isTerminal reports whether colour may be used on w.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd()))
+}
+
+// usageError is a command-line mistake.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// newFlagSet defines the flags into o; the README's flag table states the
+// same defaults (a test checks).
+func newFlagSet(o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("exemplar-check", flag.ContinueOnError)
+	// Errors are one line; only -h prints the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&o.file, "file", "", "check a saved exposition instead of a URL (served on 127.0.0.1 as OpenMetrics if it ends with \"# EOF\", else as Prometheus text)")
+	fs.StringVar(&o.configPath, "config", "", "a collector config file; its processors::exemplar_link section configures the processor (default: the processor's defaults)")
+	fs.StringVar(&o.processorID, "processor", "exemplar_link", "the processor's ID in --config, e.g. exemplar_link/custom")
+	fs.StringVar(&o.format, "format", "table", "output format: table or json")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "scrape timeout")
+	fs.DurationVar(&o.interval, "interval", 2*time.Second, "scrape interval (at least --timeout)")
+	fs.IntVar(&o.scrapes, "scrapes", 3, "scrapes to make (at least 2: the exporter takes a series' first point as the baseline); the last one is reported")
+	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest exposition accepted, in bytes")
+	fs.IntVar(&o.maxExemplars, "max-exemplars", 100, "exemplars listed one by one; the rest are counted")
+	fs.StringVar(&o.project, "project", "exemplar-check", "the Cloud project the exporter writes to (it appears in the span names)")
+	return fs
+}
+
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := newFlagSet(&o)
+	// Flags may come after the URL too.
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(stderr, "usage: exemplar-check [flags] URL\n       exemplar-check [flags] --file EXPOSITION")
+				fs.SetOutput(stderr)
+				fs.PrintDefaults()
+				return o, err
+			}
+			return o, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	switch {
+	case len(positional) > 1:
+		return o, usageError{"one URL at most, got " + fmt.Sprint(len(positional))}
+	case len(positional) == 1 && o.file != "":
+		return o, usageError{"give a URL or --file, not both"}
+	case len(positional) == 0 && o.file == "":
+		return o, usageError{"no URL (or --file) to check"}
+	case o.format != "table" && o.format != "json":
+		return o, usageError{fmt.Sprintf("--format %q: want table or json", o.format)}
+	case o.scrapes < 2 || o.scrapes > 100:
+		return o, usageError{fmt.Sprintf("--scrapes %d: want 2 to 100", o.scrapes)}
+	case o.timeout <= 0:
+		return o, usageError{"--timeout must be positive"}
+	case o.interval < o.timeout:
+		return o, usageError{fmt.Sprintf("--interval %s is shorter than --timeout %s", o.interval, o.timeout)}
+	case o.maxBody <= 0:
+		return o, usageError{"--max-body must be positive"}
+	case o.maxExemplars < 0:
+		return o, usageError{"--max-exemplars must not be negative"}
+	case o.project == "":
+		return o, usageError{"--project must not be empty"}
+	}
+	if len(positional) == 1 {
+		o.target = positional[0]
+		u, err := url.Parse(o.target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, usageError{fmt.Sprintf("%q is not an http:// or https:// URL", o.target)}
+		}
+	}
+	return o, nil
+}
+
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, color bool) int {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "exemplar-check: "+err.Error())
+		return exitError
+	}
+	rep, err := check(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "exemplar-check: "+oneLine(err.Error()))
+		return exitError
+	}
+	if o.format == "json" {
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeTable(stdout, rep, palette{on: color})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "exemplar-check: write the report: "+oneLine(err.Error()))
+		return exitError
+	}
+	return rep.Summary.ExitStatus
+}
+
+// check runs the scrapes and builds the report. Its error is a setup or
+// scrape error (exit status 2).
+func check(ctx context.Context, o options) (Report, error) {
+	procCfg, contextLabels, err := processorConfig(ctx, o.configPath, o.processorID)
+	if err != nil {
+		return Report{}, err
+	}
+	target, name := o.target, o.target
+	if o.file != "" {
+		body, err := readLimited(o.file, o.maxBody)
+		if err != nil {
+			return Report{}, err
+		}
+		srv, err := serveLoopback(fileHandler(body, fileContentType(body)))
+		if err != nil {
+			return Report{}, fmt.Errorf("serve %s: %w", o.file, err)
+		}
+		defer srv.Stop()
+		target, name = "http://"+srv.addr+"/metrics", o.file
+	}
+
+	pt := newPassThrough(target, o.timeout, o.maxBody)
+	defer pt.transport.CloseIdleConnections()
+	ptSrv, err := serveLoopback(pt)
+	if err != nil {
+		return Report{}, fmt.Errorf("listen on 127.0.0.1: %w", err)
+	}
+	defer ptSrv.Stop()
+
+	rp, err := newReplay(ctx, procCfg)
+	if err != nil {
+		return Report{}, err
+	}
+	defer rp.Close()
+
+	res, err := runPipeline(ctx, pipelineSettings{
+		ProcessorConfig: procCfg,
+		Project:         o.project,
+		Interval:        o.interval,
+		Timeout:         o.timeout,
+		BodyLimit:       o.maxBody,
+		Scrapes:         o.scrapes,
+	}, ptSrv.addr, pt)
+	if err != nil {
+		return Report{}, err
+	}
+	if res.Failure != "" {
+		return Report{}, fmt.Errorf("%s: %s", name, res.Failure)
+	}
+	records, err := evaluate(ctx, res.Batches, rp)
+	if err != nil {
+		return Report{}, err
+	}
+	s := Summary{Target: name, Scrapes: len(res.Batches)}
+	if n := len(res.Scrapes); n > 0 {
+		s.ContentType = res.Scrapes[n-1].ContentType
+		s.Protocol, _ = protocolOf(s.ContentType)
+	}
+	for _, b := range res.Batches {
+		if b.LinkedErr != nil {
+			s.Notes = append(s.Notes, "the exporter after exemplar_link failed: "+oneLine(b.LinkedErr.Error()))
+			break
+		}
+	}
+	for _, b := range res.Batches {
+		if b.StockErr != nil {
+			s.Notes = append(s.Notes, "the stock pipeline's exporter failed: "+oneLine(b.StockErr.Error()))
+			break
+		}
+	}
+	return buildReport(s, records, contextLabels, o.maxExemplars), nil
+}
+
+// readLimited reads a saved exposition of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes (--max-body)", path, limit)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	return body, nil
+}

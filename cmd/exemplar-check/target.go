@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// scrapeRecord is what the pass-through saw of one scrape.
+type scrapeRecord struct {
+	// Accept is the header the prometheus receiver sent.
+	Accept string
+	// Status is the target's HTTP status, 0 if it gave none.
+	Status      int
+	ContentType string
+	// Err is a transport or body read error.
+	Err      error
+	Bytes    int64
+	TooLarge bool
+}
+
+// passThrough is what the prometheus receiver scrapes: a handler on
+// 127.0.0.1 that fetches the target URL with the receiver's own request
+// headers and hands the answer back unchanged, recording the status and
+// the Content-Type the target negotiated (the receiver keeps neither), and
+// cutting bodies at the size limit.
+type passThrough struct {
+	target    string
+	client    *http.Client
+	transport *http.Transport
+	limit     int64
+
+	mu      sync.Mutex
+	records []scrapeRecord
+	notify  chan struct{}
+}
+
+func newPassThrough(target string, timeout time.Duration, limit int64) *passThrough {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the target is fetched directly, as the receiver would
+	return &passThrough{
+		target:    target,
+		transport: tr,
+		// A little longer than the scrape timeout: the receiver gives up
+		// first, and that cancels the request.
+		client: &http.Client{Transport: tr, Timeout: timeout + time.Second},
+		limit:  limit,
+		notify: make(chan struct{}, 1),
+	}
+}
+
+// forwardedHeaders are the request headers the receiver's scrape sends
+// that matter to a target (content negotiation and its deadline).
+var forwardedHeaders = []string{"Accept", "User-Agent", "X-Prometheus-Scrape-Timeout-Seconds"}
+
+func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := scrapeRecord{Accept: r.Header.Get("Accept")}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, p.target, nil)
+	if err != nil {
+		rec.Err = err
+		p.add(rec)
+		http.Error(w, "exemplar-check: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	for _, h := range forwardedHeaders {
+		if v := r.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		rec.Err = err
+		p.add(rec)
+		http.Error(w, "exemplar-check: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	rec.Status = resp.StatusCode
+	rec.ContentType = resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK {
+		p.add(rec)
+		w.WriteHeader(resp.StatusCode)
+		return
+	}
+	if rec.ContentType != "" {
+		w.Header().Set("Content-Type", rec.ContentType)
+	}
+	body := &readErr{r: io.LimitReader(resp.Body, p.limit+1)}
+	rec.Bytes, _ = io.Copy(w, body)
+	switch {
+	case rec.Bytes > p.limit:
+		rec.TooLarge = true
+	case body.err != nil:
+		rec.Err = body.err
+	}
+	p.add(rec)
+}
+
+// readErr remembers the read error of r, so that a failing target is told
+// apart from a receiver that hung up.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(b []byte) (int, error) {
+	n, err := e.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}
+
+func (p *passThrough) add(rec scrapeRecord) {
+	p.mu.Lock()
+	p.records = append(p.records, rec)
+	p.mu.Unlock()
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Records returns what every scrape so far saw.
+func (p *passThrough) Records() []scrapeRecord {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]scrapeRecord(nil), p.records...)
+}
+
+// loopbackServer serves h on a free port of 127.0.0.1.
+type loopbackServer struct {
+	srv  *http.Server
+	addr string
+	done chan struct{}
+}
+
+func serveLoopback(h http.Handler) (*loopbackServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &loopbackServer{
+		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second},
+		addr: ln.Addr().String(),
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln) // ends with Stop
+	}()
+	return s, nil
+}
+
+// Stop lets running requests finish for a moment, then closes everything.
+func (s *loopbackServer) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+	<-s.done
+}
+
+// Content types a saved exposition is served with.
+const (
+	contentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+	contentTypePromText    = "text/plain; version=0.0.4; charset=utf-8"
+)
+
+// fileContentType is the Content-Type to serve a saved exposition with:
+// OpenMetrics if it ends with the OpenMetrics "# EOF" line, else the
+// Prometheus text format.
+func fileContentType(body []byte) string {
+	trimmed := bytes.TrimRight(body, "\n")
+	if bytes.HasSuffix(trimmed, []byte("\n# EOF")) || bytes.Equal(trimmed, []byte("# EOF")) {
+		return contentTypeOpenMetrics
+	}
+	return contentTypePromText
+}
+
+// fileHandler serves a saved exposition, whatever the request asks for,
+// as an endpoint with a fixed format does.
+func fileHandler(body []byte, contentType string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(body)
+	})
+}
