@@ -483,7 +483,8 @@ func TestPitfallsFile(t *testing.T) {
 	assert.False(t, byTrace["4bf92f3577b34da6a3ce929d0e0e4736"].StockLinked)
 	assert.Equal(t, "missing_span_id", byTrace["5bf92f3577b34da6a3ce929d0e0e4736"].Reason)
 	unsampled := byTrace["00-6bf92f3577b34da6a3ce929d0e0e4736"]
-	assert.True(t, unsampled.Linked, "the processor links it; the pitfall says the span is likely missing")
+	assert.False(t, unsampled.Linked, "exemplar_link leaves an unsampled trace context unlinked by default")
+	assert.Equal(t, "unsampled", unsampled.Reason)
 	withProject := byTrace["7bf92f3577b34da6a3ce929d0e0e4736"]
 	assert.True(t, withProject.Linked)
 	assert.True(t, withProject.StockLinked, "trace_id/span_id: the receiver converts them itself")
@@ -532,7 +533,7 @@ func TestConfigFlag(t *testing.T) {
 	for _, cfg := range []string{"../../examples/googlecloud.yaml", empty} {
 		code, rep = checkJSON(t, append([]string{"--config", cfg, "--file", "testdata/pitfalls.om"}, fast...)...)
 		assert.Equal(t, 1, code)
-		assert.Equal(t, 3, rep.Summary.Linked, cfg)
+		assert.Equal(t, 2, rep.Summary.Linked, cfg)
 	}
 }
 

@@ -379,8 +379,8 @@ func detectPitfalls(f pitfallFacts) []Pitfall {
 		out = append(out, Pitfall{
 			ID:      PitfallUnsampled,
 			Count:   unsampled,
-			Message: "trace contexts with the sampled flag off (e.g. traceparent ...-00): those spans were probably never exported, so the link would lead nowhere",
-			Fix:     "attach exemplars only for sampled spans (SpanContext().IsSampled()), or sample the traces you link to",
+			Message: "trace contexts with the sampled flag off (e.g. traceparent ...-00): those spans were probably never exported, so a link would lead nowhere; exemplar_link leaves them unlinked",
+			Fix:     "attach exemplars only for sampled spans (SpanContext().IsSampled()), or sample the traces you link to; if unsampled spans are recorded, set link_unsampled: true",
 		})
 	}
 	if projectID > 0 {
