@@ -33,8 +33,7 @@ collector: $(COLLECTOR)
 # machine usable. builder-config.yaml must name COLLECTOR_RELEASE (checked
 # first), and ocb's `go mod tidy` must not have moved anything off it.
 $(COLLECTOR): $(COLLECTOR_SOURCES) | $(OCB)
-	@grep -q -- '- gomod: go.opentelemetry.io/collector/.* $(COLLECTOR_RELEASE)$$' $(ROOT)/builder-config.yaml || \
-		{ echo "builder-config.yaml does not name $(COLLECTOR_RELEASE): run make release-sync"; exit 1; }
+	@GO=$(GO) bash $(ROOT)/tools/release.sh check-manifest
 	@echo "building $@ with ocb $(COLLECTOR_RELEASE) (takes several minutes)"
 	cd $(ROOT) && nice -n 10 $(OCB) --config=builder-config.yaml
 	@GO=$(GO) bash $(ROOT)/tools/release.sh check-module $(COLLECTOR_DIR) || { rm -f $@; exit 1; }

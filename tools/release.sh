@@ -5,6 +5,7 @@
 #   tools/release.sh check            fail unless every module is on its release
 #   tools/release.sh sync             move the other modules and builder-config.yaml
 #                                     to COLLECTOR_RELEASE, then check
+#   tools/release.sh check-manifest   fail unless every builder-config.yaml line is on it
 #   tools/release.sh check-module DIR fail unless the module in DIR (e.g. the one
 #                                     ocb generates) builds on COLLECTOR_RELEASE
 #   tools/release.sh move DIR vX.Y.Z  move the module in DIR to that release
@@ -33,10 +34,13 @@ held_version=${held#*@}
 contrib=github.com/open-telemetry/opentelemetry-collector-contrib/
 core=go.opentelemetry.io/collector/
 
+minor() { # v0.165.0 -> 165
+	local m=${1#v0.}
+	echo "${m%%.*}"
+}
+
 stable() { # v0.165.0 -> v1.71.0
-	local minor=${1#v0.}
-	minor=${minor%%.*}
-	echo "v1.$((minor - 94)).0"
+	echo "v1.$(($(minor "$1") - 94)).0"
 }
 
 # version_at_release path release: the module's version in release: v0.<minor>.0,
@@ -66,8 +70,7 @@ other_modules() {
 # off_release dir release: print each built collector module not on release.
 off_release() {
 	local dir=$1 want=$2 mods minor
-	minor=${want#v0.}
-	minor=${minor%%.*}
+	minor=$(minor "$want")
 	mods=$(built_modules "$dir") || return 1
 	while read -r path version; do
 		[ -n "$path" ] || continue
@@ -134,13 +137,17 @@ case "${1:-}" in
 check) cmd_check ;;
 sync) cmd_sync ;;
 move) sync_module "$(cd "$2" && pwd)" "$3" ;;
+check-manifest)
+	bad=$(off_release_builder_config)
+	[ -z "$bad" ] || { echo "$bad"; echo "run 'make release-sync'"; exit 1; }
+	;;
 check-module)
 	bad=$(off_release "$(cd "$2" && pwd)" "$release") || exit 1
 	[ -z "$bad" ] || { echo "$bad"; exit 1; }
 	;;
 stable) stable "$2" ;;
 *)
-	echo "usage: $0 check|sync|check-module DIR|move DIR vX.Y.Z|stable vX.Y.Z" >&2
+	echo "usage: $0 check|sync|check-manifest|check-module DIR|move DIR vX.Y.Z|stable vX.Y.Z" >&2
 	exit 2
 	;;
 esac
