@@ -23,7 +23,7 @@ rm -rf "$work" && mkdir -p "$work/logs"
 rows=()
 failed=0
 
-# step name log command...: run command, log its output, say ok or FAIL.
+# step log command...: run command with its output in log; print ok or FAIL.
 step() {
 	local log=$1; shift
 	if "$@" >"$log" 2>&1; then echo ok; else echo FAIL; fi
