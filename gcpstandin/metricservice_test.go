@@ -79,11 +79,7 @@ func request(t *testing.T, linked bool) *monitoringpb.CreateTimeSeriesRequest {
 }
 
 func TestRecordsAndFails(t *testing.T) {
-	s, err := Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := startServer(t)
 	c := dial(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -145,11 +141,7 @@ func TestRecordsAndFails(t *testing.T) {
 }
 
 func TestMetricDescriptors(t *testing.T) {
-	s, err := Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := startServer(t)
 	c := dial(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
