@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -57,12 +58,44 @@ func BenchmarkExemplarLink(b *testing.B) {
 
 // BenchmarkExemplarLinkStyle processes batches whose 10,000 exemplars all
 // use one label style, to show what each style costs on its own. allocs/op
-// divided by 10,000 is the allocations per exemplar of that style.
+// divided by 10,000 is the allocations per exemplar of that style. The
+// by_value style runs with detect_ids_by_value on, the only setting under
+// which it links.
 func BenchmarkExemplarLinkStyle(b *testing.B) {
 	for s := benchdata.Style(0); s < benchdata.NumStyles; s++ {
+		newProc := newBenchProcessor
+		if s == benchdata.ByValue {
+			newProc = newByValueProcessor
+		}
 		b.Run("style="+s.String(), func(b *testing.B) {
-			benchmarkBatch(b, newBenchProcessor, benchdata.NewCopies(benchdata.Uniform(1_000, s)))
+			benchmarkBatch(b, newProc, benchdata.NewCopies(benchdata.Uniform(1_000, s)))
 		})
+	}
+}
+
+// BenchmarkDetectIDsByValue measures what detect_ids_by_value costs, off
+// and on, on the mixed batch (where it looks at the values of the
+// exemplars that have labels but no reference: the unrelated-labels style)
+// and on a batch whose every exemplar holds its IDs under unlisted names.
+// Compare the columns with `benchstat -col /detect_ids_by_value`.
+func BenchmarkDetectIDsByValue(b *testing.B) {
+	batches := []struct {
+		name string
+		md   func() pmetric.Metrics
+	}{
+		{"mixed", func() pmetric.Metrics { return benchdata.Mixed(1_000) }},
+		{"by_value", func() pmetric.Metrics { return benchdata.Uniform(1_000, benchdata.ByValue) }},
+	}
+	for _, batch := range batches {
+		for _, on := range []bool{false, true} {
+			newProc := newBenchProcessor
+			if on {
+				newProc = newByValueProcessor
+			}
+			b.Run("batch="+batch.name+"/detect_ids_by_value="+strconv.FormatBool(on), func(b *testing.B) {
+				benchmarkBatch(b, newProc, benchdata.NewCopies(batch.md()))
+			})
+		}
 	}
 }
 
@@ -80,6 +113,12 @@ func newBenchProcessor(ctx context.Context, set processor.Settings, next consume
 	return NewFactory().CreateMetrics(ctx, set, createDefaultConfig(), next)
 }
 
+func newByValueProcessor(ctx context.Context, set processor.Settings, next consumer.Metrics) (processor.Metrics, error) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.DetectIDsByValue = true
+	return NewFactory().CreateMetrics(ctx, set, cfg, next)
+}
+
 // benchmarkBatch measures newProc's processor consuming the batches that
 // copies hands out (see benchdata.Measure).
 func benchmarkBatch(b *testing.B, newProc newProcessor, copies *benchdata.Copies) {
@@ -88,4 +127,50 @@ func benchmarkBatch(b *testing.B, newProc newProcessor, copies *benchdata.Copies
 		b.Fatal(err)
 	}
 	benchdata.Measure(b, proc, copies)
+}
+
+// TestByValueBatchLinks checks that BenchmarkDetectIDsByValue measures real
+// work: with the setting on every exemplar of the by_value batch leaves
+// linked with its own IDs and only its route label; with it off the batch
+// leaves as it came.
+func TestByValueBatchLinks(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run("detect_ids_by_value="+strconv.FormatBool(on), func(t *testing.T) {
+			newProc := newBenchProcessor
+			if on {
+				newProc = newByValueProcessor
+			}
+			sink := new(consumertest.MetricsSink)
+			proc, err := newProc(context.Background(), processortest.NewNopSettings(metadata.Type), sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := benchdata.Uniform(2, benchdata.ByValue)
+			want := pmetric.NewMetrics()
+			in.CopyTo(want)
+			if err := proc.ConsumeMetrics(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			got := sink.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints()
+			orig := want.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints()
+			for d := 0; d < got.Len(); d++ {
+				for e := 0; e < got.At(d).Exemplars().Len(); e++ {
+					ex, before := got.At(d).Exemplars().At(e), orig.At(d).Exemplars().At(e)
+					if !on {
+						if ex.TraceID() != before.TraceID() || !ex.FilteredAttributes().Equal(before.FilteredAttributes()) {
+							t.Fatalf("exemplar %d/%d changed with the setting off", d, e)
+						}
+						continue
+					}
+					wantTrace, wantSpan := benchdata.IDs(uint64(d*benchdata.ExemplarsPerSeries + e))
+					if ex.TraceID() != wantTrace || ex.SpanID() != wantSpan {
+						t.Errorf("exemplar %d/%d: IDs %v/%v, want %v/%v", d, e, ex.TraceID(), ex.SpanID(), wantTrace, wantSpan)
+					}
+					if labels := ex.FilteredAttributes().AsRaw(); len(labels) != 1 || labels["route"] != "/cart" {
+						t.Errorf("exemplar %d/%d: labels %v, want only route", d, e, labels)
+					}
+				}
+			}
+		})
+	}
 }

@@ -22,6 +22,8 @@ BENCHSTAT         := $(BIN)/benchstat
 BENCH_PROCESSOR := ^Benchmark(ExemplarLink|Floor)$$
 BENCH_STYLES    := ^BenchmarkExemplarLinkStyle$$
 BENCH_COMPARE   := ^BenchmarkCompare$$
+# What detect_ids_by_value costs: the same batches with it off and on.
+BENCH_BYVALUE   := ^BenchmarkDetectIDsByValue$$
 
 .PHONY: bench bench-smoke
 
@@ -35,19 +37,23 @@ bench: $(BENCHSTAT)
 		|| { cat $(BENCH_OUT)/processor.txt; exit 1; }
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_STYLES)' -benchmem -count=1 -timeout 60m . > $(BENCH_OUT)/styles.txt \
 		|| { cat $(BENCH_OUT)/styles.txt; exit 1; }
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_BYVALUE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/byvalue.txt \
+		|| { cat $(BENCH_OUT)/byvalue.txt; exit 1; }
 	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/compare.txt \
 		|| { cat $(BENCH_OUT)/compare.txt; exit 1; }
 	@echo; echo "== exemplar_link processor module (benchmark_test.go)"
 	@$(BENCHSTAT) $(BENCH_OUT)/processor.txt
 	@echo; echo "== cost by label style (10,000 exemplars of one style; one run, allocs/op ÷ 10,000 = allocs per exemplar)"
 	@$(BENCHSTAT) $(BENCH_OUT)/styles.txt
+	@echo; echo "== detect_ids_by_value off and on"
+	@$(BENCHSTAT) -col /detect_ids_by_value $(BENCH_OUT)/byvalue.txt
 	@echo; echo "== side by side, one run (bench/): floor, exemplar_link, OTTL (transform processor), googlemanagedprometheus exporter"
 	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/compare.txt
 	@echo; echo "== performance targets"
 	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt
 
 bench-smoke:
-	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)' -benchtime=1x .
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)|$(BENCH_BYVALUE)' -benchtime=1x .
 	cd $(ROOT)/bench && $(GO) vet ./... && $(GO) test -count=1 -bench '$(BENCH_COMPARE)' -benchtime=1x ./...
 
 INTEGRATION_TARGETS += bench-smoke

@@ -67,14 +67,17 @@ const (
 	// lone trace_id label there), no span ID, no labels; the trace_id label
 	// it becomes is new.
 	TraceOnlyField Style = NumMixedStyles + 1
+	// ByValue: request="<32 hex>" route="/cart" parent="<16 hex>", IDs
+	// under names nobody lists; only detect_ids_by_value links them.
+	ByValue Style = NumMixedStyles + 2
 	// NumStyles is the number of styles.
-	NumStyles Style = NumMixedStyles + 2
+	NumStyles Style = NumMixedStyles + 3
 )
 
 var styleNames = [NumStyles]string{
 	"camelCase", "snake_case", "upper-case_hex", "traceparent", "64-bit",
 	"invalid", "trace-only", "unrelated_labels", "no_labels", "OTLP_fields",
-	"trace-only_upper-case_hex", "trace-only_field",
+	"trace-only_upper-case_hex", "trace-only_field", "by_value",
 }
 
 func (s Style) String() string { return styleNames[s] }
@@ -219,6 +222,8 @@ func fill(ex pmetric.Exemplar, s Style, n uint64) {
 		put("traceID", strings.ToUpper(th))
 	case TraceOnlyField:
 		ex.SetTraceID(t)
+	case ByValue:
+		put("request", th, "route", "/cart", "parent", sh)
 	}
 }
 
