@@ -27,11 +27,7 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 			l.Index, l.Name, l.Value, l.ByValue = i, k, valueForLog(v), false
 			p.reader.Decode(&l.Ref, kind, v.Str())
 			if k == linkplan.LoneTraceIDKey {
-				ev.HasLoneTraceIDKey = true
-				ev.LoneTraceIDKeyRef = l.Ref
-				if kind != traceref.TraceIDLabel {
-					p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
-				}
+				p.noteLoneTraceIDKey(ev, l.Ref, kind, v)
 			}
 		} else if p.collectOthers {
 			p.collectOther(ev, i, k, v)
@@ -45,14 +41,31 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 // label when the reader does not recognise it, and by-value candidates.
 func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
 	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
-		ev.HasLoneTraceIDKey = true
-		p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
+		p.noteLoneTraceIDKey(ev, traceref.Ref{}, traceref.NotReference, v)
 	}
 	if p.settings.DetectIDsByValue {
 		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
 			*ev.Next() = linkplan.Label{Index: i, Name: k, Value: v.Str(), Ref: ref, ByValue: true}
 		}
 	}
+}
+
+// noteLoneTraceIDKey records the exemplar's LoneTraceIDKey label, read as a
+// trace ID (ref is the label's reference when kind says it is one). A raw
+// pdata map can hold the key twice: the second makes the label unusable
+// (Problem Invalid), so Decide leaves the exemplar as it came rather than
+// overwrite one of the two.
+func (p *exemplarLinkProcessor) noteLoneTraceIDKey(ev *linkplan.Evidence, ref traceref.Ref, kind traceref.Kind, v pcommon.Value) {
+	if ev.HasLoneTraceIDKey {
+		ev.LoneTraceIDKeyRef.Problem = traceref.Invalid
+		return
+	}
+	ev.HasLoneTraceIDKey = true
+	if kind == traceref.TraceIDLabel {
+		ev.LoneTraceIDKeyRef = ref
+		return
+	}
+	p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
 }
 
 // valueForLog returns a string value as it is (it is truncated when
@@ -89,7 +102,9 @@ func (p *exemplarLinkProcessor) apply(ex pmetric.Exemplar, ev *linkplan.Evidence
 	// is instead of a new string: no allocation per exemplar.
 	moved := false
 	if plan.MoveValue {
-		if v, ok := attrs.Get(ev.Refs()[plan.ValueFrom].Name); ok && v.Str() == string(digits[:]) {
+		// Found by its place, not its key: a raw pdata map can hold a key
+		// twice.
+		if v, ok := valueAt(attrs, ev.Refs()[plan.ValueFrom].Index); ok && v.Str() == string(digits[:]) {
 			if !batch.hasSpare {
 				batch.spare, batch.hasSpare = pcommon.NewValueEmpty(), true
 			}
@@ -143,4 +158,18 @@ func removeLabels(attrs pcommon.Map, ev *linkplan.Evidence, plan *linkplan.Plan)
 		next++
 		return plan.Removes(&refs[next-1])
 	})
+}
+
+// valueAt returns the value of the label at index among attrs' labels.
+func valueAt(attrs pcommon.Map, index int) (value pcommon.Value, ok bool) {
+	i := 0
+	attrs.Range(func(_ string, v pcommon.Value) bool {
+		if i == index {
+			value, ok = v, true
+			return false
+		}
+		i++
+		return true
+	})
+	return value, ok
 }

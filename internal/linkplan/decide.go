@@ -78,7 +78,7 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 	switch {
 	case hasTrace && hasSpan:
 		plan.SetTraceID, plan.SetSpanID = trace != ev.TraceID, span != ev.SpanID
-		plan.removeConverted(refs, trace, span, "")
+		plan.removeConverted(refs, trace, span, false)
 		plan.Outcome.Result, plan.Outcome.Source = Linked, sourceOf(traceFromLabel, refs, ids.traceFrom)
 	case hasTrace:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingSpanID), refs, ids.problem)
@@ -121,7 +121,7 @@ func decideByValue(refs []Label, s Settings, plan *Plan) {
 	}
 	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
 	plan.SetTraceID, plan.SetSpanID = true, true
-	plan.removeConverted(refs, plan.TraceID, plan.SpanID, "")
+	plan.removeConverted(refs, plan.TraceID, plan.SpanID, false)
 	plan.byValue = true
 	plan.Outcome = Outcome{Result: Linked, Source: linksummary.SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
 }
@@ -130,7 +130,7 @@ func decideByValue(refs []Label, s Settings, plan *Plan) {
 func (p *Plan) keepTraceOnly(ev *Evidence, refs []Label, s Settings, ids *labelIDs) {
 	if s.TraceOnlyInField {
 		p.SetTraceID = p.TraceID != ev.TraceID
-		p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, "")
+		p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, false)
 		return
 	}
 	// A LoneTraceIDKey label that holds anything but this trace ID is the
@@ -139,17 +139,18 @@ func (p *Plan) keepTraceOnly(ev *Evidence, refs []Label, s Settings, ids *labelI
 	if ev.HasLoneTraceIDKey && (ev.LoneTraceIDKeyRef.Problem != traceref.OK || ev.LoneTraceIDKeyRef.TraceID != p.TraceID) {
 		return
 	}
-	p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, LoneTraceIDKey)
+	p.removeConverted(refs, p.TraceID, pcommon.SpanID{}, true)
 	p.WriteLoneTraceID, p.ClearTraceID = true, true
 	if from := ids.traceFrom; !ev.HasLoneTraceIDKey && from >= 0 && p.Removes(&refs[from]) {
 		p.MoveValue, p.ValueFrom = true, from
 	}
 }
 
-// removeConverted has Removes drop the labels that hold only trace or span.
-func (p *Plan) removeConverted(refs []Label, trace pcommon.TraceID, span pcommon.SpanID, keep string) {
+// removeConverted has Removes drop the labels that hold only trace or span,
+// keeping the LoneTraceIDKey label when keepLone.
+func (p *Plan) removeConverted(refs []Label, trace pcommon.TraceID, span pcommon.SpanID, keepLone bool) {
 	if len(refs) > 0 {
-		p.remove, p.removeTrace, p.removeSpan, p.keep = true, trace, span, keep
+		p.remove, p.removeTrace, p.removeSpan, p.keepLone = true, trace, span, keepLone
 	}
 }
 

@@ -172,20 +172,22 @@ type Plan struct {
 	ValueFrom int
 
 	// remove says that Removes drops the reference labels whose every ID
-	// is removeTrace or removeSpan, except the one named keep; byValue says
-	// whether those are the by-value candidates or the named references.
+	// is removeTrace or removeSpan, except LoneTraceIDKey labels when
+	// keepLone; byValue says whether those are the by-value candidates or
+	// the named references. (A flag, not a name to keep: "" is a label key
+	// a raw pdata map can hold, so no name can mean "none".)
 	remove      bool
 	byValue     bool
+	keepLone    bool
 	removeTrace pcommon.TraceID
 	removeSpan  pcommon.SpanID
-	keep        string
 }
 
 // Removes reports whether the plan drops the reference label l: a label
 // goes when every ID it holds is now in the fields (or in the
 // LoneTraceIDKey label). Labels that are no reference always stay.
 func (p *Plan) Removes(l *Label) bool {
-	if !p.remove || l.ByValue != p.byValue || l.Ref.Problem != traceref.OK || l.Name == p.keep {
+	if !p.remove || l.ByValue != p.byValue || l.Ref.Problem != traceref.OK || p.keepLone && l.Name == LoneTraceIDKey {
 		return false
 	}
 	switch l.Ref.Kind {
