@@ -43,9 +43,10 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 # Each fuzz target runs for FUZZTIME (10s in make test; raise it for a long
-# run, e.g. make fuzz FUZZTIME=10m). Seeds live in testdata/fuzz. A failure
-# says whether the code failed on an input (the input is written) or the
-# fuzz engine failed without one.
+# run, e.g. make fuzz FUZZTIME=10m). Seeds live in testdata/fuzz.
+# tools/fuzzrun reads the test output: a failure on a named input (a seed or
+# a new one) is the code's and is never retried; a run that failed without
+# naming one is the fuzz engine's (golang/go#56238) and is retried once.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := .:FuzzProcessor \
 	./internal/traceref:FuzzParseTraceID \
@@ -54,21 +55,7 @@ FUZZ_TARGETS := .:FuzzProcessor \
 	./internal/traceref:FuzzBuiltinKind
 
 fuzz:
-	@for target in $(FUZZ_TARGETS); do \
-		pkg=$${target%%:*}; name=$${target##*:}; \
-		echo "fuzz $$name ($(FUZZTIME))"; \
-		out=$$(mktemp); \
-		if ! $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >$$out 2>&1; then \
-			cat $$out; \
-			if grep -q 'Failing input written to' $$out; then \
-				echo "fuzz $$name: CODE FAILURE: the failing input is kept in $$pkg/testdata/fuzz/$$name/ (commit it as a seed once fixed)"; \
-			else \
-				echo "fuzz $$name: FUZZ ENGINE FAILURE: no failing input was written, so the code did not fail on an input (golang/go#56238, #52569); rerun"; \
-			fi; \
-			rm -f $$out; exit 1; \
-		fi; \
-		grep -E '^fuzz: elapsed' $$out | tail -n 1; rm -f $$out; \
-	done
+	$(GO) run ./tools/fuzzrun -go $(GO) -fuzztime $(FUZZTIME) $(FUZZ_TARGETS)
 
 # Every collector module on its release (release.mk): the processor module
 # on COLLECTOR_MIN_RELEASE, everything else on COLLECTOR_RELEASE.
