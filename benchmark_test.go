@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/benchdata"
 )
 
 // The benchmarks drive the processor through NewFactory, processortest's

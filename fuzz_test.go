@@ -10,9 +10,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/oracle"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/cases"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/oracle"
 )
 
 // fuzzKeys are the label names a one-character key in the fuzz input stands

@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/cases"
 )
 
 // counterTotals returns the linked and unlinked counters by attribute; a
@@ -31,13 +31,6 @@ func counterTotals(t *testing.T, tel *componenttest.Telemetry) (linked, unlinked
 		return counterValues(t, tel, name, attr)
 	}
 	return read(metadata.MetricExemplarsLinked, metadata.AttributeSource), read(metadata.MetricExemplarsUnlinked, metadata.AttributeReason)
-}
-
-func sumValues(m map[string]int64) (n int64) {
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 // TestLogFloodIsBounded plays a target that sends nothing but bad IDs at a

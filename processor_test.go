@@ -28,8 +28,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/cases"
 )
 
 const (
@@ -45,8 +45,8 @@ type (
 
 var l = cases.L
 
-func buildExemplar(t testing.TB, ex pmetric.Exemplar, spec exemplar) {
-	t.Helper()
+func buildExemplar(tb testing.TB, ex pmetric.Exemplar, spec exemplar) {
+	tb.Helper()
 	ex.SetDoubleValue(0.42)
 	ex.SetTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000))
 	for _, lb := range spec.Labels {
@@ -58,27 +58,28 @@ func buildExemplar(t testing.TB, ex pmetric.Exemplar, spec exemplar) {
 	}
 	if spec.TraceID != "" {
 		var id pcommon.TraceID
-		decodeInto(t, id[:], spec.TraceID)
+		decodeInto(tb, id[:], spec.TraceID)
 		ex.SetTraceID(id)
 	}
 	if spec.SpanID != "" {
 		var id pcommon.SpanID
-		decodeInto(t, id[:], spec.SpanID)
+		decodeInto(tb, id[:], spec.SpanID)
 		ex.SetSpanID(id)
 	}
 }
 
-func decodeInto(t testing.TB, dst []byte, s string) {
-	t.Helper()
+func decodeInto(tb testing.TB, dst []byte, s string) {
+	tb.Helper()
 	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	require.Len(t, b, len(dst))
+	require.NoError(tb, err)
+	require.Len(tb, b, len(dst))
 	copy(dst, b)
 }
 
 // histogramWithExemplar returns a one-exemplar histogram batch, the shape
 // the prometheus receiver produces from a scrape.
-func histogramWithExemplar(t testing.TB, spec exemplar) pmetric.Metrics {
+func histogramWithExemplar(tb testing.TB, spec exemplar) pmetric.Metrics {
+	tb.Helper()
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	rm.Resource().Attributes().PutStr("service.name", "checkout")
@@ -90,7 +91,7 @@ func histogramWithExemplar(t testing.TB, spec exemplar) pmetric.Metrics {
 	dp.SetSum(1.5)
 	dp.ExplicitBounds().FromRaw([]float64{0.1, 1})
 	dp.BucketCounts().FromRaw([]uint64{1, 1, 1})
-	buildExemplar(t, dp.Exemplars().AppendEmpty(), spec)
+	buildExemplar(tb, dp.Exemplars().AppendEmpty(), spec)
 	return md
 }
 
@@ -124,7 +125,7 @@ func newTestProcessor(t *testing.T, cfg *Config, set processor.Settings) (proces
 
 func defaultConfig() *Config { return createDefaultConfig().(*Config) }
 
-// TestCases runs every case of the shared table (internal/cases: the
+// TestCases runs every case of the shared table (internal/testing/cases: the
 // README's before/after and hostile-input rows, the spellings and the
 // settings) through the factory, and checks the exemplar that leaves, its
 // label order, and the telemetry counted for it.

@@ -27,7 +27,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/benchdata"
 )
 
 // series is the size of every compared batch: a scrape of 1,000 histogram

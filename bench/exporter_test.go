@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/benchdata"
 )
 
 // gmpProject is the fixed project the exporter writes to; with a project

@@ -24,7 +24,7 @@ import (
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
 	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/benchdata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/benchdata"
 )
 
 const (

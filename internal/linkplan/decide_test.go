@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/cases"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/cases"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
@@ -30,17 +30,27 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// TestDecideIsPure checks that Decide changes nothing it is given.
+// TestDecideIsPure checks that Decide changes nothing it is given and
+// that its plan depends on nothing else: on every case of the table it
+// leaves the evidence as it was and decides the same plan twice, and that
+// plan is not the zero Plan where the case has an outcome (a Decide that
+// does nothing fails here, not only in TestDecide).
 func TestDecideIsPure(t *testing.T) {
 	t.Parallel()
-	reader, settings := fromConfig(cases.Config{})
-	in := cases.Labels(cases.L("traceID", cases.T), cases.L("spanID", cases.S), cases.L("traceparent", "ff-x"))
-	ev := evidence(t, reader, settings, in)
-	before := ev
-	before.more = append([]Label(nil), ev.more...)
-	var plan Plan
-	Decide(&ev, settings, &plan)
-	assert.Equal(t, before, ev)
+	for _, c := range cases.All() {
+		reader, settings := fromConfig(c.Config)
+		ev := evidence(t, reader, settings, c.In)
+		before := ev
+		before.more = append([]Label(nil), ev.more...)
+		var first, second Plan
+		Decide(&ev, settings, &first)
+		assert.Equal(t, before, ev, c.Name)
+		Decide(&ev, settings, &second)
+		assert.Equal(t, first, second, c.Name)
+		if c.Outcome != "" {
+			assert.NotEqual(t, Plan{}, first, "%s: a case with an outcome needs a plan", c.Name)
+		}
+	}
 }
 
 func fromConfig(c cases.Config) (*traceref.Reader, Settings) {

@@ -7,11 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
 type fakeClock struct{ t time.Time }
@@ -48,7 +49,7 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, map[string]any{"traceparent": int64(1)}, fields["linked_by_source"])
 	assert.Equal(t, map[string]any{"invalid_value": int64(10_000)}, fields["unlinked_by_reason"])
 	assert.Equal(t, "invalid_value", fields["example_reason"])
-	assert.Equal(t, "", fields["example_value"], "the first example of the interval is kept")
+	assert.Empty(t, fields["example_value"], "the first example of the interval is kept")
 	assert.Equal(t, "1m10s", fields["interval"])
 
 	l.Flush()
@@ -100,17 +101,37 @@ func TestEnumNames(t *testing.T) {
 	assert.Equal(t, "missing_span_id", ReasonMissingSpanID.String())
 }
 
-// TestEveryValueIsDeclared checks that the sources and reasons are exactly
-// metadata.yaml's enums, in order.
+// TestEveryValueIsDeclared holds each Source and Reason to the attribute
+// value it is counted under (String indexes metadata's enum lists, so a
+// constant moved in one list and not the other would count under another
+// value) and every constant to a value.
 func TestEveryValueIsDeclared(t *testing.T) {
 	t.Parallel()
-	var sources, reasons []string
-	for s := range NumSources {
-		sources = append(sources, s.String())
+	sources := map[Source]string{
+		SourceIDLabel:        "id_label",
+		SourceTraceparent:    "traceparent",
+		SourceUberTraceID:    "uber_trace_id",
+		SourceB3:             "b3",
+		SourceExemplarFields: "exemplar_fields",
+		SourceByValue:        "by_value",
 	}
-	for r := range NumReasons {
-		reasons = append(reasons, r.String())
+	reasons := map[Reason]string{
+		ReasonInvalidValue:   "invalid_value",
+		ReasonZeroID:         "zero_id",
+		ReasonMissingSpanID:  "missing_span_id",
+		ReasonMissingTraceID: "missing_trace_id",
+		ReasonConflict:       "conflict",
+		ReasonAmbiguous:      "ambiguous",
+		ReasonUnsampled:      "unsampled",
 	}
-	assert.Equal(t, metadata.AttributeSourceValues, sources)
-	assert.Equal(t, metadata.AttributeReasonValues, reasons)
+	require.Len(t, sources, int(NumSources))
+	require.Len(t, metadata.AttributeSourceValues, int(NumSources))
+	for s, want := range sources {
+		assert.Equal(t, want, s.String())
+	}
+	require.Len(t, reasons, int(NumReasons))
+	require.Len(t, metadata.AttributeReasonValues, int(NumReasons))
+	for r, want := range reasons {
+		assert.Equal(t, want, r.String())
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/oracle"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/testing/oracle"
 )
 
 // FuzzParseTraceID checks that any accepted value decodes to exactly the

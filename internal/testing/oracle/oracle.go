@@ -102,7 +102,7 @@ func readContext(value string, pad64 bool) Reading {
 	sampledBitClear := func(hexNumber string) bool { return strings.ContainsAny(hexNumber[len(hexNumber)-1:], "02468aAcCeE") }
 	if m := traceparentValue.FindStringSubmatch(value); m != nil {
 		version := strings.ToLower(m[1])
-		if version != "ff" && !(version == "00" && m[4] != "") {
+		if version != "ff" && (version != "00" || m[4] == "") {
 			return unsampled(result(pad(m[2], 32), pad(m[3], 16), "traceparent"), sampledBitClear(value[53:55]))
 		}
 	}
