@@ -3,7 +3,10 @@ package exemplarlinkprocessor
 import (
 	"context"
 	"os"
+	"reflect"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,37 +85,69 @@ func generateLifecycleTestMetrics() pmetric.Metrics {
 }
 
 // TestREADMEDefaults keeps the README's configuration table in step with
-// createDefaultConfig.
+// createDefaultConfig: every key of Config (nested blocks as parent.key)
+// has a row, and the row's default, read as the field's type, is the
+// default's value.
 func TestREADMEDefaults(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	cfg := defaultConfig()
-	for key, want := range map[string]string{
-		"builtin_label_names":    "true",
-		"trace_id_labels":        "[]",
-		"span_id_labels":         "[]",
-		"trace_context_labels":   "[]",
-		"pad_64bit_trace_ids":    "true",
-		"overwrite_existing_ids": "false",
-		"trace_only_exemplars":   "label",
-		"detect_ids_by_value":    "false",
-		"link_unsampled":         "false",
-		"summary_interval":       "1m",
-	} {
-		row := regexp.MustCompile("(?m)^\\| `" + key + "` \\| `([^`]*)` \\|").FindSubmatch(readme)
-		require.NotNil(t, row, "README has no configuration row for %s", key)
-		assert.Equal(t, want, string(row[1]), key)
+	keys := 0
+	forEachKey(reflect.ValueOf(*defaultConfig()), "", func(key string, def reflect.Value) {
+		keys++
+		row := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(key) + "` \\| `([^`]*)` \\|").FindSubmatch(readme)
+		if !assert.NotNil(t, row, "README has no configuration row for %s", key) {
+			return
+		}
+		assertREADMEValue(t, key, string(row[1]), def)
+	})
+	assert.Positive(t, keys)
+}
+
+// forEachKey calls f with every configuration key of the struct v and its
+// default value.
+func forEachKey(v reflect.Value, prefix string, f func(key string, def reflect.Value)) {
+	for i := 0; i < v.NumField(); i++ {
+		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("mapstructure"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		field := v.Field(i)
+		if field.Kind() == reflect.Struct && field.Type() != reflect.TypeFor[time.Duration]() {
+			forEachKey(field, prefix+tag+".", f)
+			continue
+		}
+		f(prefix+tag, field)
 	}
-	assert.True(t, cfg.BuiltinLabelNames)
-	assert.Empty(t, cfg.TraceIDLabels)
-	assert.Empty(t, cfg.SpanIDLabels)
-	assert.Empty(t, cfg.TraceContextLabels)
-	assert.True(t, cfg.Pad64BitTraceIDs)
-	assert.False(t, cfg.OverwriteExistingIDs)
-	assert.Equal(t, TraceOnlyLabel, cfg.TraceOnlyExemplars)
-	assert.False(t, cfg.DetectIDsByValue)
-	assert.False(t, cfg.LinkUnsampled)
-	assert.Equal(t, time.Minute, cfg.SummaryInterval)
+}
+
+// assertREADMEValue reads the README's default as def's type.
+func assertREADMEValue(t *testing.T, key, readme string, def reflect.Value) {
+	t.Helper()
+	switch {
+	case def.Type() == reflect.TypeFor[time.Duration]():
+		d, err := time.ParseDuration(readme)
+		if assert.NoError(t, err, key) {
+			assert.Equal(t, def.Interface(), d, key)
+		}
+	case def.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(readme)
+		if assert.NoError(t, err, key) {
+			assert.Equal(t, def.Bool(), b, key)
+		}
+	case def.Kind() == reflect.Slice:
+		assert.Equal(t, "[]", readme, "%s: only empty lists are written as defaults", key)
+		assert.Zero(t, def.Len(), key)
+	case def.Kind() == reflect.String:
+		assert.Equal(t, def.String(), readme, key)
+	case def.CanInt():
+		n, err := strconv.ParseInt(strings.ReplaceAll(readme, ",", ""), 10, 64)
+		if assert.NoError(t, err, key) {
+			assert.Equal(t, def.Int(), n, key)
+		}
+	default:
+		t.Errorf("%s: no README reading for %s", key, def.Type())
+	}
 }
 
 var _ processor.Factory = NewFactory()
