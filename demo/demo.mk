@@ -31,8 +31,7 @@ $(DEMO_APP): $(DEMO_SOURCES)
 	cd $(ROOT)/demo && $(GO) build -o $@ ./cmd/exemplar-demo
 
 # The demo module is its own Go module, which the root `go vet ./...` skips.
-demo-vet:
-	cd $(ROOT)/demo && $(GO) vet ./...
+demo-vet: gotest/demo
 
 demo: $(COLLECTOR) $(DEMO_APP) $(STANDIN)
 	COLLECTOR=$(COLLECTOR) DEMO_APP=$(DEMO_APP) STANDIN=$(STANDIN) exec bash $(ROOT)/demo/run-demo.sh demo

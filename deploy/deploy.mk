@@ -14,6 +14,5 @@
 INTEGRATION_TARGETS += deploy-test
 
 .PHONY: deploy-test
-deploy-test: $(COLLECTOR)
-	cd $(ROOT)/deploy && $(GO) vet ./... && \
-		EXEMPLARLINK_COLLECTOR=$(COLLECTOR) $(GO) test -count=1 ./...
+GOTEST_ENV_deploy = EXEMPLARLINK_COLLECTOR=$(COLLECTOR)
+deploy-test: $(COLLECTOR) gotest/deploy

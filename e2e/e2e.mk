@@ -11,8 +11,7 @@
 # Run `cd e2e && go test -race -count=1 ./...` by hand when touching it.
 
 .PHONY: e2e-test
-e2e-test:
-	cd $(ROOT)/e2e && $(GO) vet ./... && $(GO) test -count=1 ./...
+e2e-test: gotest/e2e
 
 INTEGRATION_TARGETS += e2e-test
 

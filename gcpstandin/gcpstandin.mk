@@ -30,8 +30,8 @@ gcp-standin: $(STANDIN)
 $(STANDIN): $(STANDIN_SOURCES)
 	cd $(ROOT)/gcpstandin && $(GO) build -o $@ ./cmd/gcp-standin
 
-gcpstandin-test:
-	cd $(ROOT)/gcpstandin && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+GOTEST_FLAGS_gcpstandin := -race
+gcpstandin-test: gotest/gcpstandin
 
 # The collector and the demo app are built first; the test runs them as
 # processes (EXEMPLARLINK_COLLECTOR, EXEMPLARLINK_DEMO_APP) and the stand-in

@@ -31,7 +31,6 @@ image: $(COLLECTOR)
 
 # The test is a Go module of its own (image/), which neither the root's
 # `go test ./...` nor `make test` reaches.
-image-test: image $(DEMO_APP)
-	cd $(ROOT)/image && $(GO) vet ./... && \
-		IMAGE_TEST_ARCHIVE=$(IMAGE_ARCHIVE) IMAGE_TEST_DEMO_APP=$(DEMO_APP) IMAGE_TEST_CONFIG=$(ROOT)/examples/local.yaml \
-		$(GO) test -count=1 -v -timeout $(IMAGE_TEST_TIMEOUT) ./...
+GOTEST_ENV_image = IMAGE_TEST_ARCHIVE=$(IMAGE_ARCHIVE) IMAGE_TEST_DEMO_APP=$(DEMO_APP) IMAGE_TEST_CONFIG=$(ROOT)/examples/local.yaml
+GOTEST_FLAGS_image = -v -timeout $(IMAGE_TEST_TIMEOUT)
+image-test: image $(DEMO_APP) gotest/image

@@ -22,5 +22,4 @@ INTEGRATION_TARGETS += exemplar-check-test
 exemplar-check:
 	cd $(ROOT)/cmd/exemplar-check && nice -n 10 $(GO) build -o $(EXEMPLAR_CHECK) .
 
-exemplar-check-test:
-	cd $(ROOT)/cmd/exemplar-check && nice -n 10 $(GO) vet ./... && nice -n 10 $(GO) test -count=1 ./...
+exemplar-check-test: gotest/cmd/exemplar-check

@@ -88,7 +88,6 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 	default:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
 	}
-	return
 }
 
 // decideByValue decides an exemplar whose only references are by-value

@@ -28,17 +28,18 @@ func main() {
 	goTool := flag.String("go", "go", "the go command")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: fuzzrun [-fuzztime 10s] [-go go] pkg:FuzzName ...")
+		_, _ = fmt.Fprintln(os.Stderr, "usage: fuzzrun [-fuzztime 10s] [-go go] pkg:FuzzName ...")
 		os.Exit(2)
 	}
 	for _, target := range flag.Args() {
 		pkg, name, ok := strings.Cut(target, ":")
 		if !ok || pkg == "" || name == "" {
-			fmt.Fprintf(os.Stderr, "fuzzrun: %q is not pkg:FuzzName\n", target)
+			_, _ = fmt.Fprintf(os.Stderr, "fuzzrun: %q is not pkg:FuzzName\n", target)
 			os.Exit(2)
 		}
 		run := func() ([]byte, error) {
-			cmd := exec.Command(*goTool, "test", "-run", "^$", "-fuzz", "^"+name+"$", "-fuzztime", *fuzztime, pkg)
+			cmd := exec.Command(*goTool, //nolint:gosec // the go command and the targets come from the Makefile
+				"test", "-run", "^$", "-fuzz", "^"+name+"$", "-fuzztime", *fuzztime, pkg)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()
@@ -53,34 +54,34 @@ func main() {
 // fuzzTarget runs one target through run, retrying once on an engine
 // failure, writes the report to w and says whether the target passed.
 func fuzzTarget(w io.Writer, pkg, name, fuzztime string, run func() ([]byte, error)) bool {
-	fmt.Fprintf(w, "fuzz %s (%s)\n", name, fuzztime)
+	_, _ = fmt.Fprintf(w, "fuzz %s (%s)\n", name, fuzztime)
 	for attempt := 1; ; attempt++ {
 		out, err := run()
 		if err == nil {
 			if line := lastLine(out, "fuzz: elapsed"); line != "" {
-				fmt.Fprintln(w, line)
+				_, _ = fmt.Fprintln(w, line)
 			}
 			if attempt > 1 {
-				fmt.Fprintf(w, "fuzz %s: passed on the retry after a fuzz engine failure\n", name)
+				_, _ = fmt.Fprintf(w, "fuzz %s: passed on the retry after a fuzz engine failure\n", name)
 			}
 			return true
 		}
-		w.Write(out) //nolint:errcheck // a report to stdout
+		_, _ = w.Write(out)
 		v := classify(out)
 		switch v.kind {
 		case codeFailure:
-			fmt.Fprintf(w, "fuzz %s: CODE FAILURE on input %s\n  rerun it: go test -run '^%s$' %s\n  (a new input: fix the code, then commit the file as a seed)\n",
+			_, _ = fmt.Fprintf(w, "fuzz %s: CODE FAILURE on input %s\n  rerun it: go test -run '^%s$' %s\n  (a new input: fix the code, then commit the file as a seed)\n",
 				name, v.input, strings.Replace(v.input, "/", "$/^", 1), pkg)
 			return false
 		case buildFailure:
-			fmt.Fprintf(w, "fuzz %s: BUILD FAILURE: the package did not compile\n", name)
+			_, _ = fmt.Fprintf(w, "fuzz %s: BUILD FAILURE: the package did not compile\n", name)
 			return false
 		}
 		if attempt == 2 {
-			fmt.Fprintf(w, "fuzz %s: FUZZ ENGINE FAILURE again on the retry (no failing input was named: %s)\n", name, v.detail)
+			_, _ = fmt.Fprintf(w, "fuzz %s: FUZZ ENGINE FAILURE again on the retry (no failing input was named: %s)\n", name, v.detail)
 			return false
 		}
-		fmt.Fprintf(w, "fuzz %s: fuzz engine failure, no failing input named (%s); retrying once (golang/go#56238, #52569)\n", name, v.detail)
+		_, _ = fmt.Fprintf(w, "fuzz %s: fuzz engine failure, no failing input named (%s); retrying once (golang/go#56238, #52569)\n", name, v.detail)
 	}
 }
 
