@@ -88,12 +88,12 @@ fuzz:
 # Every collector module on its release (release.mk): the processor module
 # on COLLECTOR_MIN_RELEASE, everything else on COLLECTOR_RELEASE.
 release-check:
-	GO=$(GO) bash $(ROOT)/tools/release.sh check
+	cd $(ROOT) && GO=$(GO) $(GO) run ./tools/release check
 
 # After changing COLLECTOR_RELEASE: move every other module and
 # builder-config.yaml to it.
 release-sync:
-	GO=$(GO) bash $(ROOT)/tools/release.sh sync
+	cd $(ROOT) && GO=$(GO) $(GO) run ./tools/release sync
 
 # The processor module on every release from COLLECTOR_MIN_RELEASE to
 # COLLECTOR_RELEASE, and an ocb collector on the oldest and the newest.

@@ -33,10 +33,10 @@ collector: $(COLLECTOR)
 # machine usable. builder-config.yaml must name COLLECTOR_RELEASE (checked
 # first), and ocb's `go mod tidy` must not have moved anything off it.
 $(COLLECTOR): $(COLLECTOR_SOURCES) | $(OCB)
-	@GO=$(GO) bash $(ROOT)/tools/release.sh check-manifest
+	@cd $(ROOT) && GO=$(GO) $(GO) run ./tools/release check-manifest
 	@echo "building $@ with ocb $(COLLECTOR_RELEASE) (takes several minutes)"
 	cd $(ROOT) && nice -n 10 $(OCB) --config=builder-config.yaml
-	@GO=$(GO) bash $(ROOT)/tools/release.sh check-module $(COLLECTOR_DIR) || { rm -f $@; exit 1; }
+	@cd $(ROOT) && GO=$(GO) $(GO) run ./tools/release check-module $(COLLECTOR_DIR) || { rm -f $@; exit 1; }
 	@touch $@
 
 # Both example configs must load and build their pipelines. `validate`

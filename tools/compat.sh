@@ -37,7 +37,7 @@ scratch_module() { # release dir
 	(cd "$root" && git ls-files -z --cached --others --exclude-standard |
 		while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
 		xargs -0 cp --parents -t "$dir")
-	"$root/tools/release.sh" move "$dir" "$release"
+	(cd "$root" && $GO run ./tools/release move "$dir" "$release")
 }
 
 collector() { # release module-dir out-dir
