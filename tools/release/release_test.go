@@ -66,7 +66,7 @@ func TestOffRelease(t *testing.T) {
 	// The held module's own contrib dependencies at its version are
 	// tolerated only where the held module is built.
 	alongHeld := module{contrib + "pkg/ottl", "v0.161.0"}
-	bad, err = offRelease("bench", append(onRelease, alongHeld, module{h.path, h.version}), "v0.165.0", h)
+	bad, err = offRelease("bench", append(onRelease, alongHeld, module(h)), "v0.165.0", h)
 	require.NoError(t, err)
 	assert.Empty(t, bad)
 	bad, err = offRelease("demo", append(onRelease, alongHeld), "v0.165.0", h)
