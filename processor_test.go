@@ -322,7 +322,7 @@ func TestLogs(t *testing.T) {
 		fields := started[0].ContextMap()
 		assert.Equal(t, true, fields["builtin_label_names"])
 		assert.Equal(t, "label", fields["trace_only_exemplars"])
-		assert.Equal(t, time.Minute, fields["summary_interval"])
+		assert.Equal(t, "1m0s", fields["summary_interval"])
 	})
 
 	t.Run("no line per exemplar at info", func(t *testing.T) {

@@ -39,7 +39,9 @@ func (p *exemplarLinkProcessor) logStart() {
 		zap.String("trace_only_exemplars", string(p.cfg.TraceOnlyExemplars)),
 		zap.Bool("detect_ids_by_value", p.cfg.DetectIDsByValue),
 		zap.Bool("link_unsampled", p.cfg.LinkUnsampled),
-		zap.Duration("summary_interval", p.cfg.SummaryInterval),
+		// As the config writes it ("1m"), not as zap encodes a duration
+		// (seconds, a bare number in the collector's log).
+		zap.Stringer("summary_interval", p.cfg.SummaryInterval),
 	)
 }
 
