@@ -189,11 +189,10 @@ func pickEngine(t *testing.T) string {
 	return strings.TrimSpace(string(out))
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t *testing.T, name string, args ...string) {
 	t.Helper()
 	out, err := exec.CommandContext(t.Context(), name, args...).CombinedOutput()
 	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
-	return string(out)
 }
 
 // newEngine loads the archive into the engine and returns how to run it.
