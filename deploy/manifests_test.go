@@ -462,12 +462,12 @@ func TestCollectorValidatesEmbeddedConfigs(t *testing.T) {
 }
 
 // placeholders are what a user replaces before applying the manifests
-// (README "Deploying on GKE" does it with sed).
+// (deploy/README.md does it with sed).
 var placeholders = []string{"YOUR_CLUSTER_LOCATION", "YOUR_CLUSTER_NAME", "YOUR_IMAGE", "YOUR_PROJECT_ID"}
 
 func TestPlaceholders(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	var found []string
 	for _, dir := range manifestDirs {
