@@ -237,4 +237,3 @@ func timeGet(t *testing.T, url string) (time.Duration, int) {
 	}
 	return time.Since(start), int(n)
 }
-
