@@ -97,11 +97,63 @@ func (s *Server) Exemplars(metric string) []Exemplar {
 	return out
 }
 
+// scanCache keeps what a scan of every held exemplar found, while what is
+// held stays the same: the console asks for the summary, the metrics and
+// the pages of one metric's distinct exemplars every few seconds.
+type scanCache struct {
+	version uint64
+	summary *Summary
+	metrics []Metric
+	// distinct are the numbers of the distinct exemplars of
+	// distinctMetric ("" for all), when distinctOK.
+	distinctMetric string
+	distinctOK     bool
+	distinct       []uint64
+}
+
+// cacheLocked returns the cache, emptied if what is held has changed.
+func (s *Server) cacheLocked() *scanCache {
+	if s.cache.version != s.version {
+		s.cache = scanCache{version: s.version}
+	}
+	return &s.cache
+}
+
+// distinctLocked returns the numbers of metric's distinct exemplars (the
+// first of each), in order.
+func (s *Server) distinctLocked(metric string) []uint64 {
+	c := s.cacheLocked()
+	if c.distinctOK && c.distinctMetric == metric {
+		return c.distinct
+	}
+	ords := []uint64{}
+	seen := make(map[[2]uint64]struct{})
+	s.eachExemplarLocked(metric, 0, func(ord uint64, id seriesID, _ *monitoringpb.TimeSeries, ex Exemplar) bool {
+		if k := exemplarKey(id, &ex); !hasKey(seen, k) {
+			seen[k] = struct{}{}
+			ords = append(ords, ord)
+		}
+		return true
+	})
+	c.distinctMetric, c.distinctOK, c.distinct = metric, true, ords
+	return ords
+}
+
 // Summary counts the recorded exemplars and their links, judged against
 // the spans held now.
 func (s *Server) Summary() Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c := s.cacheLocked()
+	if c.summary != nil {
+		return *c.summary
+	}
+	sum := s.summaryLocked()
+	c.summary = &sum
+	return sum
+}
+
+func (s *Server) summaryLocked() Summary {
 	sum := Summary{Spans: len(s.spans.queue)}
 	seen := make(map[[2]uint64]struct{})
 	s.eachExemplarLocked("", 0, func(_ uint64, id seriesID, _ *monitoringpb.TimeSeries, ex Exemplar) bool {
@@ -180,24 +232,27 @@ func (s *Server) ExemplarsPage(metric string, distinct bool, pageToken string, l
 		return ExemplarPage{}, ErrPageToken
 	}
 	page := ExemplarPage{Exemplars: []Exemplar{}, Series: map[string]SeriesJSON{}}
-	start := from
-	var seen map[[2]uint64]struct{}
+	var wanted []uint64 // with distinct: the numbers of those to give
 	if distinct {
 		// Whether an exemplar is the first of its kind depends on every
-		// one before it.
-		seen = make(map[[2]uint64]struct{})
-		start = 0
+		// one before it: a scan of all, kept while nothing changes.
+		ords := s.distinctLocked(metric)
+		i := sort.Search(len(ords), func(i int) bool { return ords[i] >= from })
+		wanted = ords[i:]
+		if len(wanted) == 0 {
+			return page, nil
+		}
+		from = wanted[0]
 	}
-	s.eachExemplarLocked(metric, start, func(ord uint64, id seriesID, ts *monitoringpb.TimeSeries, ex Exemplar) bool {
+	s.eachExemplarLocked(metric, from, func(ord uint64, id seriesID, ts *monitoringpb.TimeSeries, ex Exemplar) bool {
 		if distinct {
-			k := exemplarKey(id, &ex)
-			if _, dup := seen[k]; dup {
+			if len(wanted) == 0 {
+				return false
+			}
+			if ord != wanted[0] {
 				return true
 			}
-			seen[k] = struct{}{}
-		}
-		if ord < from {
-			return true
+			wanted = wanted[1:]
 		}
 		if len(page.Exemplars) == limit {
 			page.NextPageToken = strconv.FormatUint(ord, 10)

@@ -64,6 +64,14 @@ type Metric struct {
 func (s *Server) Metrics() []Metric {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c := s.cacheLocked()
+	if c.metrics == nil {
+		c.metrics = s.metricsLocked()
+	}
+	return slices.Clone(c.metrics)
+}
+
+func (s *Server) metricsLocked() []Metric {
 	byType := make(map[string]*Metric)
 	series := make(map[seriesID]bool)
 	for _, r := range s.points.reqs {
@@ -183,12 +191,7 @@ func (s *Server) Heatmap(metric string) (h Heatmap, ok bool) {
 		return Heatmap{}, false
 	}
 	h = buildHeatmap(metric, points)
-	seen := make(map[[2]uint64]struct{})
-	s.eachExemplarLocked(metric, 0, func(_ uint64, id seriesID, _ *monitoringpb.TimeSeries, ex Exemplar) bool {
-		seen[exemplarKey(id, &ex)] = struct{}{}
-		return true
-	})
-	h.ExemplarCount = len(seen)
+	h.ExemplarCount = len(s.distinctLocked(metric))
 	return h, true
 }
 

@@ -139,6 +139,7 @@ func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empt
 	}
 	if s.record && len(accepted) > 0 {
 		s.stats.DroppedPoints += s.points.add(req, acceptedIDs)
+		s.version++
 	}
 	if len(bad.reasons) > 0 {
 		return nil, bad.err(countPoints(series))

@@ -106,6 +106,17 @@ func TestExemplarPages(t *testing.T) {
 	if len(page.Exemplars) != 1 || page.Exemplars[0].Value != 100 {
 		t.Errorf("after older points went: %+v, want the oldest held (value 100)", page.Exemplars)
 	}
+	// What the scans found is kept only while nothing changes.
+	distinct, _ = allPages(t, hs.URL+"/api/exemplars?distinct=true&limit=5000")
+	if len(distinct) != 1101 || distinct[1100] != 5000 || s.Summary().Exemplars != 1101 {
+		t.Errorf("after a new write: %d distinct exemplars, summary %s; want 1101 ending with 5000", len(distinct), s.Summary())
+	}
+	if _, err := s.write(exemplarRequest("newer", 0, time.Second, 6000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if distinct, _ = allPages(t, hs.URL+"/api/exemplars?distinct=true&limit=5000"); distinct[len(distinct)-1] != 6000 || s.Summary().Exemplars != len(distinct) {
+		t.Errorf("after another write: distinct pages end with %g, summary %s; want 6000", distinct[len(distinct)-1], s.Summary())
+	}
 
 	for _, q := range []string{"limit=0", "limit=x", fmt.Sprintf("limit=%d", MaxPageSize+1), "page_token=zz", "page_token=99999999", "distinct=maybe"} {
 		var e map[string]string

@@ -101,6 +101,8 @@ type Server struct {
 	points      pointStore
 	spans       spanStore
 	order       orderIndex
+	version     uint64    // changes with what is held: points, spans
+	cache       scanCache // what scans of the held points found, at version
 	stats       Stats
 	descriptors map[string]*metricpb.MetricDescriptor
 	failLeft    int // calls still to fail; negative: until ResetFailures
@@ -311,6 +313,7 @@ func (s *Server) Reset() {
 	s.points = newPointStore(s.points.max, s.points.maxBytes)
 	s.spans = newSpanStore(s.spans.max, s.spans.maxBytes)
 	s.order = newOrderIndex(s.order.max)
+	s.version++
 	s.stats = Stats{}
 }
 

@@ -95,6 +95,7 @@ func (s *Server) addSpans(spans []*tracepb.Span) {
 	for _, sp := range spans {
 		s.stats.DroppedSpans += s.spans.add(sp)
 	}
+	s.version++
 }
 
 // Spans returns the recorded spans (within the cap on stored spans) in the
