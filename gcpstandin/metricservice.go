@@ -44,7 +44,8 @@ func (s *Server) Requests() int {
 }
 
 // CreateTimeSeriesRequests returns the recorded write requests in the order
-// they arrived (within the cap on stored points). The messages are shared with the server: read them, do not
+// they arrived (within the caps on stored points); a request some of whose
+// series were refused as out of order is held with the others only. The messages are shared with the server: read them, do not
 // modify them.
 func (s *Server) CreateTimeSeriesRequests() []*monitoringpb.CreateTimeSeriesRequest {
 	s.mu.Lock()

@@ -113,12 +113,14 @@ type Server struct {
 // accepted write request, whether or not the server records them.
 type Stats struct {
 	// Requests is the number of CreateTimeSeries and
-	// CreateServiceTimeSeries calls accepted.
+	// CreateServiceTimeSeries calls accepted, in whole or in part (some
+	// series refused as out of order).
 	Requests int
 	// Rejected is the number of metric write calls failed on purpose
 	// (FailNext).
 	Rejected int
-	// TimeSeries and Points count what the accepted requests carried.
+	// TimeSeries and Points count what the accepted requests carried,
+	// without the series refused as out of order.
 	TimeSeries int
 	Points     int
 	// Exemplars counts the exemplars on distribution points, and
