@@ -2,6 +2,7 @@ package gcpstandin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -208,7 +209,7 @@ const (
 const maxJSONString = 1024
 
 // ErrPageToken is returned for a page token this server did not give.
-var ErrPageToken = fmt.Errorf("gcpstandin: not a page token of this server")
+var ErrPageToken = errors.New("gcpstandin: not a page token of this server")
 
 // ExemplarsPage returns up to limit exemplars of metric ("" for all),
 // from the one pageToken names ("" for the first held). With distinct,
