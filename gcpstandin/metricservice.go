@@ -179,15 +179,35 @@ func quoteCut(s string) string {
 	return strconv.Quote(cut(s, maxQuoted))
 }
 
+// The most metric descriptors a server keeps, in number and in bytes
+// (protobuf wire size): past them CreateMetricDescriptor answers
+// ResourceExhausted, as a project past its descriptor quota would.
+const (
+	maxDescriptors     = 10_000
+	maxDescriptorBytes = 16 << 20
+)
+
 // CreateMetricDescriptor stores the descriptor and returns it.
 func (s *Server) CreateMetricDescriptor(_ context.Context, req *monitoringpb.CreateMetricDescriptorRequest) (*metricpb.MetricDescriptor, error) {
 	md := req.GetMetricDescriptor()
 	if md.GetType() == "" {
 		return nil, status.Error(codes.InvalidArgument, "gcpstandin: metric descriptor without type")
 	}
+	size := proto.Size(md)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	bytes := s.descriptorBytes + size
+	count := len(s.descriptors) + 1
+	if old, ok := s.descriptors[md.GetType()]; ok {
+		bytes -= proto.Size(old)
+		count--
+	}
+	if count > maxDescriptors || bytes > maxDescriptorBytes {
+		return nil, status.Errorf(codes.ResourceExhausted, "gcpstandin: metric descriptor %s would pass the stand-in's quota of %d descriptors in %d MiB",
+			quoteCut(md.GetType()), maxDescriptors, maxDescriptorBytes>>20)
+	}
 	s.descriptors[md.GetType()] = proto.Clone(md).(*metricpb.MetricDescriptor)
+	s.descriptorBytes = bytes
 	return md, nil
 }
 

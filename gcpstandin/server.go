@@ -105,8 +105,10 @@ type Server struct {
 	cache       scanCache // what scans of the held points found, at version
 	stats       Stats
 	descriptors map[string]*metricpb.MetricDescriptor
-	failLeft    int // calls still to fail; negative: until ResetFailures
-	failErr     error
+	// descriptorBytes is the descriptors' size (protobuf wire size).
+	descriptorBytes int
+	failLeft        int // calls still to fail; negative: until ResetFailures
+	failErr         error
 }
 
 // Stats are running totals of what the server has seen. Counts cover every
