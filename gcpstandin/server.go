@@ -23,9 +23,10 @@
 // requests' points, or the oldest spans, are dropped first and counted in
 // Stats. Like Cloud Monitoring it refuses a point that is not newer than
 // the most recent point of its time series (InvalidArgument, "Points must
-// be written in order..."), writing the request's other series. It keeps metric descriptors created through
-// CreateMetricDescriptor so GetMetricDescriptor can return them, and can be
-// told to fail metric write calls with a chosen gRPC error.
+// be written in order..."), writing the request's other series. It keeps
+// metric descriptors created through CreateMetricDescriptor (within a
+// quota) so GetMetricDescriptor can return them, and can be told to fail
+// metric write calls with a chosen gRPC error.
 //
 // WithConsole also serves a console page on 127.0.0.1 that draws what
 // Cloud Monitoring received the way Metrics Explorer would (a heatmap of a
