@@ -2,6 +2,7 @@ package gcpstandin
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -19,7 +20,12 @@ import (
 type seriesID [2]uint64
 
 // String is the series' ID in the console's JSON answers.
-func (id seriesID) String() string { return fmt.Sprintf("%016x%016x", id[0], id[1]) }
+func (id seriesID) String() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], id[0])
+	binary.BigEndian.PutUint64(b[8:], id[1])
+	return hex.EncodeToString(b[:])
+}
 
 // hashSeeds are fixed for the process: IDs are compared within it only.
 var hashSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}

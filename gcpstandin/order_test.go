@@ -183,3 +183,10 @@ func TestConsoleTimeouts(t *testing.T) {
 		t.Errorf("console timeouts: read header %v, read %v, idle %v; want all set", s.console.ReadHeaderTimeout, s.console.ReadTimeout, s.console.IdleTimeout)
 	}
 }
+
+func TestSeriesIDString(t *testing.T) {
+	t.Parallel()
+	if got := (seriesID{0x0123456789abcdef, 0xfedcba9876543210}).String(); got != "0123456789abcdeffedcba9876543210" {
+		t.Errorf("String() = %s", got)
+	}
+}
