@@ -97,17 +97,29 @@ func TestConsoleAPI(t *testing.T) {
 	t.Parallel()
 	_, hs := consoleServer(t)
 
-	var exemplars []map[string]any
-	get(t, hs.URL+"/api/exemplars", http.StatusOK, &exemplars)
+	var page struct {
+		Exemplars []map[string]any      `json:"exemplars"`
+		Series    map[string]SeriesJSON `json:"series"`
+		Next      string                `json:"next_page_token"`
+	}
+	get(t, hs.URL+"/api/exemplars", http.StatusOK, &page)
+	exemplars := page.Exemplars
 	if len(exemplars) != 4 {
 		t.Fatalf("/api/exemplars: %d entries, want 4 (one per point it came on)", len(exemplars))
 	}
 	// The JSON keys are the documented ones.
 	first := exemplars[0]
-	for _, k := range []string{"metric", "point_end_time", "value", "span_name", "dropped_labels", "resolved"} {
+	for _, k := range []string{"metric", "series", "point_end_time", "value", "span_name", "dropped_labels", "resolved"} {
 		if _, ok := first[k]; !ok {
 			t.Errorf("/api/exemplars entry has no %q: %v", k, first)
 		}
+	}
+	// The series' labels come once, not on each exemplar.
+	if _, ok := first["labels"]; ok {
+		t.Errorf("/api/exemplars entry repeats its series' labels: %v", first)
+	}
+	if len(page.Series) != 1 || page.Series[first["series"].(string)].Labels["route"] != "/work" || page.Next != "" {
+		t.Errorf("/api/exemplars: series %+v, next page %q; want the one series with route=/work and no next page", page.Series, page.Next)
 	}
 	if first["metric"] != histogram || first["resolved"] != true || first["point_end_time"] != "2026-12-02T17:00:10Z" {
 		t.Errorf("first exemplar = %v", first)
@@ -119,15 +131,19 @@ func TestConsoleAPI(t *testing.T) {
 	if last := exemplars[3]; last["resolved"] != false || last["span_name"] == nil {
 		t.Errorf("dangling exemplar = %v", last)
 	}
-	get(t, hs.URL+"/api/exemplars?metric=other", http.StatusOK, &exemplars)
-	if len(exemplars) != 0 {
-		t.Errorf("/api/exemplars?metric=other: %d entries, want 0", len(exemplars))
+	page.Exemplars = nil
+	get(t, hs.URL+"/api/exemplars?metric=other", http.StatusOK, &page)
+	if len(page.Exemplars) != 0 {
+		t.Errorf("/api/exemplars?metric=other: %d entries, want 0", len(page.Exemplars))
 	}
 
-	var sum Summary
+	var sum ConsoleSummary
 	get(t, hs.URL+"/api/summary", http.StatusOK, &sum)
-	if want := (Summary{Exemplars: 3, Occurrences: 4, Linked: 2, Resolved: 1, Dangling: 1, Unlinked: 1, Spans: 1}); sum != want {
-		t.Errorf("/api/summary = %+v, want %+v", sum, want)
+	if want := (Summary{Exemplars: 3, Occurrences: 4, Linked: 2, Resolved: 1, Dangling: 1, Unlinked: 1, Spans: 1}); sum.Summary != want {
+		t.Errorf("/api/summary = %+v, want %+v", sum.Summary, want)
+	}
+	if sum.Stored.Points != 2 || sum.Stored.MaxPointBytes != DefaultMaxPointBytes || sum.Stored.PointBytes == 0 || sum.Stored.Spans != 1 || sum.Stored.SpanBytes == 0 {
+		t.Errorf("/api/summary stored = %+v", sum.Stored)
 	}
 
 	var trace TraceSpans
@@ -146,12 +162,13 @@ func TestConsoleAPI(t *testing.T) {
 
 	var h Heatmap
 	get(t, hs.URL+"/api/heatmap?metric="+histogram, http.StatusOK, &h)
-	if len(h.Columns) != 2 || len(h.Exemplars) != 3 || h.Series != 1 {
-		t.Errorf("/api/heatmap: %d columns, %d exemplars, %d series; want 2, 3, 1", len(h.Columns), len(h.Exemplars), h.Series)
+	if len(h.Columns) != 2 || h.ExemplarCount != 3 || h.Series != 1 {
+		t.Errorf("/api/heatmap: %d columns, %d exemplars, %d series; want 2, 3, 1", len(h.Columns), h.ExemplarCount, h.Series)
 	}
-	var metrics []Metric
+	// The metric menu counts exemplars as the summary does: distinct.
+	var metrics MetricPage
 	get(t, hs.URL+"/api/metrics", http.StatusOK, &metrics)
-	if len(metrics) != 1 || metrics[0] != (Metric{Type: histogram, Distribution: true, Series: 1, Points: 2, Exemplars: 4}) {
+	if len(metrics.Metrics) != 1 || metrics.Metrics[0] != (Metric{Type: histogram, Distribution: true, Series: 1, Points: 2, Exemplars: 3, Occurrences: 4}) {
 		t.Errorf("/api/metrics = %+v", metrics)
 	}
 }

@@ -3,6 +3,7 @@ package gcpstandin
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
@@ -32,8 +33,10 @@ type Heatmap struct {
 	// left out because they are not distributions with these bounds.
 	Series  int `json:"series"`
 	Skipped int `json:"skipped"`
-	// Exemplars are the metric's distinct exemplars.
-	Exemplars []Exemplar `json:"exemplars"`
+	// ExemplarCount is the number of the metric's distinct exemplars,
+	// which GET /api/exemplars?metric=TYPE&distinct=true gives page by
+	// page.
+	ExemplarCount int `json:"exemplar_count"`
 }
 
 // Column is one span of time of a Heatmap, with a count per bucket.
@@ -44,12 +47,16 @@ type Column struct {
 }
 
 // Metric is a metric type the stand-in received, with how much of it.
+// Exemplars counts distinct exemplars, as Summary does: one that came on
+// several points of its series counts once; Occurrences counts it on
+// every point.
 type Metric struct {
 	Type         string `json:"metric"`
 	Distribution bool   `json:"distribution"`
 	Series       int    `json:"series"`
 	Points       int    `json:"points"`
 	Exemplars    int    `json:"exemplars"`
+	Occurrences  int    `json:"occurrences"`
 }
 
 // Metrics lists the metric types of the recorded points, distributions
@@ -57,28 +64,45 @@ type Metric struct {
 func (s *Server) Metrics() []Metric {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c := s.cacheLocked()
+	if c.metrics == nil {
+		c.metrics = s.metricsLocked()
+	}
+	return slices.Clone(c.metrics)
+}
+
+func (s *Server) metricsLocked() []Metric {
 	byType := make(map[string]*Metric)
-	series := make(map[string]bool)
+	series := make(map[seriesID]bool)
 	for _, r := range s.points.reqs {
-		for _, ts := range r.req.GetTimeSeries() {
+		for i, ts := range r.req.GetTimeSeries() {
 			m := byType[ts.GetMetric().GetType()]
 			if m == nil {
 				m = &Metric{Type: ts.GetMetric().GetType()}
 				byType[m.Type] = m
 			}
-			if k := seriesKey(ts); !series[k] {
-				series[k] = true
+			if id := r.ids[i]; !series[id] {
+				series[id] = true
 				m.Series++
 			}
 			for _, p := range ts.GetPoints() {
 				m.Points++
 				if d := p.GetValue().GetDistributionValue(); d != nil {
 					m.Distribution = true
-					m.Exemplars += len(d.GetExemplars())
 				}
 			}
 		}
 	}
+	seen := make(map[[2]uint64]struct{})
+	s.eachExemplarLocked("", 0, func(_ uint64, id seriesID, ts *monitoringpb.TimeSeries, ex Exemplar) bool {
+		m := byType[ts.GetMetric().GetType()]
+		m.Occurrences++
+		if k := exemplarKey(id, &ex); !hasKey(seen, k) {
+			seen[k] = struct{}{}
+			m.Exemplars++
+		}
+		return true
+	})
 	out := make([]Metric, 0, len(byType))
 	for _, m := range byType {
 		out = append(out, *m)
@@ -91,6 +115,49 @@ func (s *Server) Metrics() []Metric {
 		return a.Type < b.Type
 	})
 	return out
+}
+
+func hasKey(m map[[2]uint64]struct{}, k [2]uint64) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// MetricPage is one page of Metrics (GET /api/metrics).
+type MetricPage struct {
+	Metrics       []Metric `json:"metrics"`
+	Total         int      `json:"total"`
+	NextPageToken string   `json:"next_page_token"`
+}
+
+// MetricsPage returns up to limit of Metrics from the position pageToken
+// gives ("" for the first). Metric types are cut to maxJSONString bytes.
+func (s *Server) MetricsPage(pageToken string, limit int) (MetricPage, error) {
+	all := s.Metrics()
+	from, err := offsetToken(pageToken, len(all))
+	if err != nil {
+		return MetricPage{}, err
+	}
+	to := min(len(all), from+pageSize(limit))
+	page := MetricPage{Metrics: all[from:to], Total: len(all)}
+	for i := range page.Metrics {
+		page.Metrics[i].Type = cut(page.Metrics[i].Type, maxJSONString)
+	}
+	if to < len(all) {
+		page.NextPageToken = strconv.Itoa(to)
+	}
+	return page, nil
+}
+
+// offsetToken reads a page token that is a position in a list of n.
+func offsetToken(token string, n int) (int, error) {
+	if token == "" {
+		return 0, nil
+	}
+	i, err := strconv.Atoi(token)
+	if err != nil || i < 0 || i > n {
+		return 0, ErrPageToken
+	}
+	return i, nil
 }
 
 func rank(m Metric) int {
@@ -110,14 +177,13 @@ func (s *Server) Heatmap(metric string) (h Heatmap, ok bool) {
 	defer s.mu.Unlock()
 	var points []seriesPoint
 	for _, r := range s.points.reqs {
-		for _, ts := range r.req.GetTimeSeries() {
+		for i, ts := range r.req.GetTimeSeries() {
 			if ts.GetMetric().GetType() != metric {
 				continue
 			}
 			ok = true
-			key := seriesKey(ts)
 			for _, p := range ts.GetPoints() {
-				points = append(points, seriesPoint{series: key, point: p})
+				points = append(points, seriesPoint{series: r.ids[i], point: p})
 			}
 		}
 	}
@@ -125,12 +191,12 @@ func (s *Server) Heatmap(metric string) (h Heatmap, ok bool) {
 		return Heatmap{}, false
 	}
 	h = buildHeatmap(metric, points)
-	h.Exemplars = s.distinctExemplarsLocked(metric)
+	h.ExemplarCount = len(s.distinctLocked(metric))
 	return h, true
 }
 
 type seriesPoint struct {
-	series string
+	series seriesID
 	point  *monitoringpb.Point
 }
 
@@ -144,7 +210,7 @@ type delta struct {
 // buildHeatmap is the heatmap of points, cumulative distribution points of
 // one metric in any order, tagged with their series.
 func buildHeatmap(metric string, points []seriesPoint) Heatmap {
-	h := Heatmap{Metric: metric, Bounds: []float64{}, Columns: []Column{}, Exemplars: []Exemplar{}}
+	h := Heatmap{Metric: metric, Bounds: []float64{}, Columns: []Column{}}
 	// The bounds: those of the first distribution with explicit buckets.
 	for _, sp := range points {
 		if b := explicitBounds(sp.point.GetValue().GetDistributionValue()); b != nil {
@@ -152,8 +218,8 @@ func buildHeatmap(metric string, points []seriesPoint) Heatmap {
 			break
 		}
 	}
-	bySeries := make(map[string][]*monitoringpb.Point)
-	var order []string
+	bySeries := make(map[seriesID][]*monitoringpb.Point)
+	var order []seriesID
 	for _, sp := range points {
 		d := sp.point.GetValue().GetDistributionValue()
 		if b := explicitBounds(d); b == nil || !slices.Equal(b, h.Bounds) {

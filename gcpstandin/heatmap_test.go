@@ -37,16 +37,16 @@ func TestBuildHeatmap(t *testing.T) {
 	points := []seriesPoint{
 		// Series a: 10 s scrapes; the third point comes first (order
 		// must not matter); the fourth went down: a reset.
-		{"a", cumulative(0, 30*s, 2, 5, 1)},
-		{"a", cumulative(0, 10*s, 1, 1)}, // trailing zero bucket left out
-		{"a", cumulative(0, 20*s, 1, 3, 1)},
-		{"a", cumulative(35*s, 40*s, 0, 1, 0)},
+		{seriesID{1}, cumulative(0, 30*s, 2, 5, 1)},
+		{seriesID{1}, cumulative(0, 10*s, 1, 1)}, // trailing zero bucket left out
+		{seriesID{1}, cumulative(0, 20*s, 1, 3, 1)},
+		{seriesID{1}, cumulative(35*s, 40*s, 0, 1, 0)},
 		// Series b on the same scrapes, then its start time changes.
-		{"b", cumulative(0, 10*s, 0, 0, 4)},
-		{"b", cumulative(0, 20*s, 0, 0, 6)},
-		{"b", cumulative(25*s, 30*s, 1, 0, 0)},
+		{seriesID{2}, cumulative(0, 10*s, 0, 0, 4)},
+		{seriesID{2}, cumulative(0, 20*s, 0, 0, 6)},
+		{seriesID{2}, cumulative(25*s, 30*s, 1, 0, 0)},
 		// Not a distribution with these bounds: skipped.
-		{"c", &monitoringpb.Point{Value: &monitoringpb.TypedValue{Value: &monitoringpb.TypedValue_DoubleValue{DoubleValue: 1}}}},
+		{seriesID{3}, &monitoringpb.Point{Value: &monitoringpb.TypedValue{Value: &monitoringpb.TypedValue_DoubleValue{DoubleValue: 1}}}},
 	}
 	h := buildHeatmap("m", points)
 	if !slices.Equal(h.Bounds, []float64{0.01, 0.1}) || h.Series != 2 || h.Skipped != 1 {
@@ -76,7 +76,7 @@ func TestBuildHeatmapMergesColumns(t *testing.T) {
 	var points []seriesPoint
 	n := 3*maxColumns + 1
 	for i := 1; i <= n; i++ {
-		points = append(points, seriesPoint{"a", cumulative(0, time.Duration(i)*time.Second, int64(i), 0, 0)})
+		points = append(points, seriesPoint{seriesID{1}, cumulative(0, time.Duration(i)*time.Second, int64(i), 0, 0)})
 	}
 	h := buildHeatmap("m", points)
 	if len(h.Columns) > maxColumns {
@@ -94,7 +94,7 @@ func TestBuildHeatmapMergesColumns(t *testing.T) {
 func TestBuildHeatmapEmpty(t *testing.T) {
 	t.Parallel()
 	h := buildHeatmap("m", nil)
-	if h.Bounds == nil || h.Columns == nil || h.Exemplars == nil || len(h.Columns) != 0 {
+	if h.Bounds == nil || h.Columns == nil || len(h.Columns) != 0 {
 		t.Errorf("empty heatmap = %+v, want empty (not nil) slices", h)
 	}
 }

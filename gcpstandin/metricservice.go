@@ -2,6 +2,8 @@ package gcpstandin
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
@@ -42,7 +44,8 @@ func (s *Server) Requests() int {
 }
 
 // CreateTimeSeriesRequests returns the recorded write requests in the order
-// they arrived (within the cap on stored points). The messages are shared with the server: read them, do not
+// they arrived (within the caps on stored points); a request some of whose
+// series were refused as out of order is held with the others only. The messages are shared with the server: read them, do not
 // modify them.
 func (s *Server) CreateTimeSeriesRequests() []*monitoringpb.CreateTimeSeriesRequest {
 	s.mu.Lock()
@@ -67,7 +70,12 @@ func (s *Server) TimeSeries() []*monitoringpb.TimeSeries {
 	return out
 }
 
-// CreateTimeSeries records the request.
+// CreateTimeSeries records the request. As Cloud Monitoring does, it
+// refuses a series whose point is not newer than the series' most recent
+// point (an older or equal end time, or an older start time), writes the
+// request's other series and answers InvalidArgument with a
+// CreateTimeSeriesSummary detail. A series is its metric type and labels
+// with its monitored resource type and labels.
 func (s *Server) CreateTimeSeries(_ context.Context, req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empty, error) {
 	return s.write(req)
 }
@@ -78,8 +86,14 @@ func (s *Server) CreateServiceTimeSeries(_ context.Context, req *monitoringpb.Cr
 }
 
 func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empty, error) {
-	if !strings.HasPrefix(req.GetName(), "projects/") {
-		return nil, status.Errorf(codes.InvalidArgument, "gcpstandin: name %q is not projects/PROJECT", req.GetName())
+	if _, err := parseProject(req.GetName()); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "gcpstandin: %v", err)
+	}
+	// The series' IDs are hashed before the lock: labels may be large.
+	series := req.GetTimeSeries()
+	ids := make([]seriesID, len(series))
+	for i, ts := range series {
+		ids[i] = hashSeries(ts)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -90,8 +104,29 @@ func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empt
 		s.stats.Rejected++
 		return nil, s.failErr
 	}
+	// Like Cloud Monitoring, write the series whose points are in order
+	// and refuse the others.
+	var bad refused
+	accepted, acceptedIDs := series, ids
+	for i, ts := range series {
+		if reason := s.order.check(ids[i], ts.GetPoints()); reason != "" {
+			if bad.points == 0 && len(bad.reasons) == 0 {
+				accepted, acceptedIDs = append([]*monitoringpb.TimeSeries(nil), series[:i]...), append([]seriesID(nil), ids[:i]...)
+			}
+			bad.add(reason, i, len(ts.GetPoints()))
+			continue
+		}
+		s.order.update(ids[i], ts.GetPoints())
+		if len(bad.reasons) > 0 {
+			accepted, acceptedIDs = append(accepted, ts), append(acceptedIDs, ids[i])
+		}
+	}
+	if len(bad.reasons) > 0 {
+		s.stats.OutOfOrderPoints += bad.points
+		req = &monitoringpb.CreateTimeSeriesRequest{Name: req.GetName(), TimeSeries: accepted}
+	}
 	s.stats.Requests++
-	for _, ts := range req.GetTimeSeries() {
+	for _, ts := range accepted {
 		s.stats.TimeSeries++
 		for _, p := range ts.GetPoints() {
 			s.stats.Points++
@@ -103,11 +138,54 @@ func (s *Server) write(req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empt
 			}
 		}
 	}
-	if s.record {
-		s.stats.DroppedPoints += s.points.add(req)
+	if s.record && len(accepted) > 0 {
+		s.stats.DroppedPoints += s.points.add(req, acceptedIDs)
+		s.version++
+	}
+	if len(bad.reasons) > 0 {
+		return nil, bad.err(countPoints(series))
 	}
 	return &emptypb.Empty{}, nil
 }
+
+// maxProjectLen bounds a project ID (Cloud's are at most 30 characters;
+// the stand-in allows more, for names tests make up).
+const maxProjectLen = 100
+
+// parseProject returns the PROJECT of projects/PROJECT, which must be a
+// project ID or number: letters, digits, '-', '_', '.' or ':' (the
+// domain-scoped legacy form), at most maxProjectLen of them.
+func parseProject(name string) (string, error) {
+	project, ok := strings.CutPrefix(name, "projects/")
+	valid := ok && project != "" && len(project) <= maxProjectLen && project != "." && project != ".."
+	for i := 0; valid && i < len(project); i++ {
+		c := project[i]
+		valid = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
+	}
+	if !valid {
+		return "", fmt.Errorf("name %s is not projects/PROJECT", quoteCut(name))
+	}
+	return project, nil
+}
+
+// maxQuoted is how much of a name an error message quotes.
+const maxQuoted = 120
+
+// quoteCut quotes s for an error message, cut to maxQuoted bytes.
+func quoteCut(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(cut(s, maxQuoted))
+}
+
+// The most metric descriptors a server keeps, in number and in bytes
+// (protobuf wire size): past them CreateMetricDescriptor answers
+// ResourceExhausted, as a project past its descriptor quota would.
+const (
+	maxDescriptors     = 10_000
+	maxDescriptorBytes = 16 << 20
+)
 
 // CreateMetricDescriptor stores the descriptor and returns it.
 func (s *Server) CreateMetricDescriptor(_ context.Context, req *monitoringpb.CreateMetricDescriptorRequest) (*metricpb.MetricDescriptor, error) {
@@ -115,9 +193,21 @@ func (s *Server) CreateMetricDescriptor(_ context.Context, req *monitoringpb.Cre
 	if md.GetType() == "" {
 		return nil, status.Error(codes.InvalidArgument, "gcpstandin: metric descriptor without type")
 	}
+	size := proto.Size(md)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	bytes := s.descriptorBytes + size
+	count := len(s.descriptors) + 1
+	if old, ok := s.descriptors[md.GetType()]; ok {
+		bytes -= proto.Size(old)
+		count--
+	}
+	if count > maxDescriptors || bytes > maxDescriptorBytes {
+		return nil, status.Errorf(codes.ResourceExhausted, "gcpstandin: metric descriptor %s would pass the stand-in's quota of %d descriptors in %d MiB",
+			quoteCut(md.GetType()), maxDescriptors, maxDescriptorBytes>>20)
+	}
 	s.descriptors[md.GetType()] = proto.Clone(md).(*metricpb.MetricDescriptor)
+	s.descriptorBytes = bytes
 	return md, nil
 }
 
@@ -130,5 +220,5 @@ func (s *Server) GetMetricDescriptor(_ context.Context, req *monitoringpb.GetMet
 	if md, found := s.descriptors[metricType]; ok && found {
 		return proto.Clone(md).(*metricpb.MetricDescriptor), nil
 	}
-	return nil, status.Errorf(codes.NotFound, "gcpstandin: no metric descriptor %q", req.GetName())
+	return nil, status.Errorf(codes.NotFound, "gcpstandin: no metric descriptor %s", quoteCut(req.GetName()))
 }

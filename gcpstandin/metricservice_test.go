@@ -2,6 +2,8 @@ package gcpstandin
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +195,33 @@ func TestCountOnlyAndStop(t *testing.T) {
 	defer cancelShort()
 	if _, err := c.CreateTimeSeries(short, request(t, true)); err == nil {
 		t.Error("CreateTimeSeries succeeded after Stop")
+	}
+}
+
+// TestMetricDescriptorsBounded: descriptors are kept within a quota in
+// number and bytes; writing one again under its type replaces it.
+func TestMetricDescriptorsBounded(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	desc := strings.Repeat("d", 3_900_000)
+	create := func(typ string) error {
+		_, err := s.CreateMetricDescriptor(t.Context(), &monitoringpb.CreateMetricDescriptorRequest{
+			Name: "projects/p", MetricDescriptor: &metricpb.MetricDescriptor{Type: typ, Description: desc},
+		})
+		return err
+	}
+	for i := range 4 { // 15.6 MB
+		for range 2 { // again under the same type: replaced, not added
+			if err := create(fmt.Sprint("m", i)); err != nil {
+				t.Fatalf("descriptor %d: %v", i, err)
+			}
+		}
+	}
+	err := create("m4")
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "quota of 10000 descriptors in 16 MiB") {
+		t.Errorf("a fifth 3.9 MB descriptor: %v, want ResourceExhausted", err)
+	}
+	if len(s.descriptors) != 4 || s.descriptorBytes > maxDescriptorBytes {
+		t.Errorf("%d descriptors in %d bytes held, want 4 within %d", len(s.descriptors), s.descriptorBytes, maxDescriptorBytes)
 	}
 }

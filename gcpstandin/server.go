@@ -17,12 +17,16 @@
 //	  project: my-project
 //	  trace: {endpoint: <Server.Addr()>, use_insecure: true}
 //
-// The server records what it accepts, up to a cap on stored points and on
-// stored spans (WithMaxPoints, WithMaxSpans): when a cap is reached the
-// oldest requests' points, or the oldest spans, are dropped first and
-// counted in Stats. It keeps metric descriptors created through
-// CreateMetricDescriptor so GetMetricDescriptor can return them, and can be
-// told to fail metric write calls with a chosen gRPC error.
+// The server records what it accepts, up to caps on stored points and
+// spans, in number and in bytes (WithMaxPoints, WithMaxPointBytes,
+// WithMaxSpans, WithMaxSpanBytes): when a cap is reached the oldest
+// requests' points, or the oldest spans, are dropped first and counted in
+// Stats. Like Cloud Monitoring it refuses a point that is not newer than
+// the most recent point of its time series (InvalidArgument, "Points must
+// be written in order..."), writing the request's other series. It keeps
+// metric descriptors created through CreateMetricDescriptor (within a
+// quota) so GetMetricDescriptor can return them, and can be told to fail
+// metric write calls with a chosen gRPC error.
 //
 // WithConsole also serves a console page on 127.0.0.1 that draws what
 // Cloud Monitoring received the way Metrics Explorer would (a heatmap of a
@@ -56,6 +60,22 @@ const (
 	// DefaultMaxSpans is how many spans a recording server keeps at most
 	// (WithMaxSpans).
 	DefaultMaxSpans = 100_000
+	// DefaultMaxPointBytes caps the stored requests' size (protobuf wire
+	// size; WithMaxPointBytes): 128 MiB, about 200,000 typical
+	// distribution points with exemplars, or 32 requests of one 4 MiB
+	// label.
+	DefaultMaxPointBytes = 128 << 20
+	// DefaultMaxSpanBytes caps the stored spans' size (WithMaxSpanBytes):
+	// 64 MiB, about 100,000 typical spans.
+	DefaultMaxSpanBytes = 64 << 20
+)
+
+// The console's HTTP timeouts: a client that sends its headers slowly, or
+// keeps an idle connection open, cannot hold it for long.
+const (
+	consoleReadHeaderTimeout = 5 * time.Second
+	consoleReadTimeout       = 10 * time.Second
+	consoleIdleTimeout       = 60 * time.Second
 )
 
 // stopGrace is how long Stop lets in-flight calls finish before it closes
@@ -81,22 +101,29 @@ type Server struct {
 	mu          sync.Mutex
 	points      pointStore
 	spans       spanStore
+	order       orderIndex
+	version     uint64    // changes with what is held: points, spans
+	cache       scanCache // what scans of the held points found, at version
 	stats       Stats
 	descriptors map[string]*metricpb.MetricDescriptor
-	failLeft    int // calls still to fail; negative: until ResetFailures
-	failErr     error
+	// descriptorBytes is the descriptors' size (protobuf wire size).
+	descriptorBytes int
+	failLeft        int // calls still to fail; negative: until ResetFailures
+	failErr         error
 }
 
 // Stats are running totals of what the server has seen. Counts cover every
 // accepted write request, whether or not the server records them.
 type Stats struct {
 	// Requests is the number of CreateTimeSeries and
-	// CreateServiceTimeSeries calls accepted.
+	// CreateServiceTimeSeries calls accepted, in whole or in part (some
+	// series refused as out of order).
 	Requests int
 	// Rejected is the number of metric write calls failed on purpose
 	// (FailNext).
 	Rejected int
-	// TimeSeries and Points count what the accepted requests carried.
+	// TimeSeries and Points count what the accepted requests carried,
+	// without the series refused as out of order.
 	TimeSeries int
 	Points     int
 	// Exemplars counts the exemplars on distribution points, and
@@ -112,6 +139,10 @@ type Stats struct {
 	// to stay within its caps (oldest first).
 	DroppedPoints int
 	DroppedSpans  int
+	// OutOfOrderPoints counts the points refused because they were not
+	// newer than their series' most recent point; they are not in the
+	// counts above.
+	OutOfOrderPoints int
 }
 
 // Option changes how Start sets a server up.
@@ -122,6 +153,8 @@ type options struct {
 	record      bool
 	maxPoints   int
 	maxSpans    int
+	maxPBytes   int
+	maxSBytes   int
 	consoleAddr string
 }
 
@@ -152,6 +185,20 @@ func WithMaxSpans(n int) Option {
 	return func(o *options) { o.maxSpans = n }
 }
 
+// WithMaxPointBytes caps the size of the stored requests, counted as
+// their protobuf wire size (default DefaultMaxPointBytes), beside the cap
+// on their points; the oldest go first. n must be positive.
+func WithMaxPointBytes(n int) Option {
+	return func(o *options) { o.maxPBytes = n }
+}
+
+// WithMaxSpanBytes caps the size of the stored spans, counted as their
+// protobuf wire size (default DefaultMaxSpanBytes), beside the cap on
+// their number; the oldest go first. n must be positive.
+func WithMaxSpanBytes(n int) Option {
+	return func(o *options) { o.maxSBytes = n }
+}
+
 // WithConsole makes Start also serve the console page and its JSON API
 // (ConsoleHandler) over HTTP on addr, e.g. "127.0.0.1:0".
 func WithConsole(addr string) Option {
@@ -161,9 +208,16 @@ func WithConsole(addr string) Option {
 // Start listens on DefaultAddr (or the WithAddr address) and serves the
 // stand-in MetricService and TraceService until Stop.
 func Start(opts ...Option) (*Server, error) {
-	o := options{addr: DefaultAddr, record: true, maxPoints: DefaultMaxPoints, maxSpans: DefaultMaxSpans}
+	o := options{addr: DefaultAddr, record: true, maxPoints: DefaultMaxPoints, maxSpans: DefaultMaxSpans,
+		maxPBytes: DefaultMaxPointBytes, maxSBytes: DefaultMaxSpanBytes}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.maxPBytes <= 0 {
+		return nil, fmt.Errorf("gcpstandin: the cap on stored point bytes must be positive, not %d", o.maxPBytes)
+	}
+	if o.maxSBytes <= 0 {
+		return nil, fmt.Errorf("gcpstandin: the cap on stored span bytes must be positive, not %d", o.maxSBytes)
 	}
 	if o.maxPoints <= 0 {
 		return nil, fmt.Errorf("gcpstandin: the cap on stored points must be positive, not %d", o.maxPoints)
@@ -180,8 +234,9 @@ func Start(opts ...Option) (*Server, error) {
 		grpc:        grpc.NewServer(),
 		served:      make(chan struct{}),
 		record:      o.record,
-		points:      pointStore{max: o.maxPoints},
-		spans:       newSpanStore(o.maxSpans),
+		points:      newPointStore(o.maxPoints, o.maxPBytes),
+		spans:       newSpanStore(o.maxSpans, o.maxSBytes),
+		order:       newOrderIndex(o.maxPoints),
 		descriptors: make(map[string]*metricpb.MetricDescriptor),
 	}
 	if o.consoleAddr != "" {
@@ -191,7 +246,12 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("gcpstandin: console: %w", err)
 		}
 		s.consoleLis = clis
-		s.console = &http.Server{Handler: s.ConsoleHandler(), ReadHeaderTimeout: 5 * time.Second}
+		s.console = &http.Server{
+			Handler:           s.ConsoleHandler(),
+			ReadHeaderTimeout: consoleReadHeaderTimeout,
+			ReadTimeout:       consoleReadTimeout,
+			IdleTimeout:       consoleIdleTimeout,
+		}
 		s.consoleServed = make(chan struct{})
 		go func() {
 			defer close(s.consoleServed)
@@ -249,13 +309,16 @@ func (s *Server) Stop() {
 	})
 }
 
-// Reset forgets the recorded requests and spans and zeroes the Stats.
-// Failures set by FailNext and created metric descriptors stay.
+// Reset forgets the recorded requests and spans and each series' most
+// recent point, and zeroes the Stats. Failures set by FailNext and created
+// metric descriptors stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.points = pointStore{max: s.points.max}
-	s.spans = newSpanStore(s.spans.max)
+	s.points = newPointStore(s.points.max, s.points.maxBytes)
+	s.spans = newSpanStore(s.spans.max, s.spans.maxBytes)
+	s.order = newOrderIndex(s.order.max)
+	s.version++
 	s.stats = Stats{}
 }
 
@@ -266,15 +329,25 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// Stored is what a recording server holds right now, within its caps.
+// Stored is what a recording server holds right now, within its caps;
+// bytes are protobuf wire sizes.
 type Stored struct {
-	Points, MaxPoints int
-	Spans, MaxSpans   int
+	Points        int `json:"points"`
+	MaxPoints     int `json:"max_points"`
+	PointBytes    int `json:"point_bytes"`
+	MaxPointBytes int `json:"max_point_bytes"`
+	Spans         int `json:"spans"`
+	MaxSpans      int `json:"max_spans"`
+	SpanBytes     int `json:"span_bytes"`
+	MaxSpanBytes  int `json:"max_span_bytes"`
 }
 
 // Stored returns how many points and spans the server holds and its caps.
 func (s *Server) Stored() Stored {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stored{Points: s.points.points, MaxPoints: s.points.max, Spans: len(s.spans.queue), MaxSpans: s.spans.max}
+	return Stored{
+		Points: s.points.points, MaxPoints: s.points.max, PointBytes: s.points.bytes, MaxPointBytes: s.points.maxBytes,
+		Spans: len(s.spans.queue), MaxSpans: s.spans.max, SpanBytes: s.spans.bytes, MaxSpanBytes: s.spans.maxBytes,
+	}
 }

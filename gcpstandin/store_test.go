@@ -182,7 +182,7 @@ func TestStartRejectsBadCaps(t *testing.T) {
 // copy keeps the newer one findable by name.
 func TestSpanStoreDuplicateNames(t *testing.T) {
 	t.Parallel()
-	st := newSpanStore(2)
+	st := newSpanStore(2, DefaultMaxSpanBytes)
 	a := span("p", testTrace, testSpan, "first", time.Now())
 	b := span("p", testTrace, testSpan, "again", time.Now())
 	st.add(a)

@@ -26,9 +26,9 @@ type traceService struct {
 // projects/PROJECT/traces/TRACE_ID/spans/SPAN_ID in that project, with a
 // 32-digit trace ID and a 16-digit span ID in lower-case hex.
 func (t traceService) BatchWriteSpans(_ context.Context, req *tracepb.BatchWriteSpansRequest) (*emptypb.Empty, error) {
-	project, ok := strings.CutPrefix(req.GetName(), "projects/")
-	if !ok || project == "" || strings.Contains(project, "/") {
-		return nil, status.Errorf(codes.InvalidArgument, "gcpstandin: name %q is not projects/PROJECT", req.GetName())
+	project, err := parseProject(req.GetName())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "gcpstandin: %v", err)
 	}
 	for i, sp := range req.GetSpans() {
 		if err := checkSpan(project, sp); err != nil {
@@ -42,6 +42,9 @@ func (t traceService) BatchWriteSpans(_ context.Context, req *tracepb.BatchWrite
 // CreateSpan records one span, checked as BatchWriteSpans checks each.
 func (t traceService) CreateSpan(_ context.Context, sp *tracepb.Span) (*tracepb.Span, error) {
 	project, _, _, err := ParseSpanName(sp.GetName())
+	if err == nil {
+		_, err = parseProject("projects/" + project)
+	}
 	if err == nil {
 		err = checkSpan(project, sp)
 	}
@@ -58,13 +61,13 @@ func checkSpan(project string, sp *tracepb.Span) error {
 	case err != nil:
 		return err
 	case p != project:
-		return fmt.Errorf("span %q is in project %q, not %q", sp.GetName(), p, project)
+		return fmt.Errorf("span %s is in project %s, not %q", quoteCut(sp.GetName()), quoteCut(p), project)
 	case !isLowerHex(traceID, 32):
-		return fmt.Errorf("span %q: trace ID %q is not 32 lower-case hex digits", sp.GetName(), traceID)
+		return fmt.Errorf("span %s: trace ID %s is not 32 lower-case hex digits", quoteCut(sp.GetName()), quoteCut(traceID))
 	case !isLowerHex(spanID, 16):
-		return fmt.Errorf("span %q: span ID %q is not 16 lower-case hex digits", sp.GetName(), spanID)
+		return fmt.Errorf("span %s: span ID %s is not 16 lower-case hex digits", quoteCut(sp.GetName()), quoteCut(spanID))
 	case sp.GetSpanId() != spanID:
-		return fmt.Errorf("span %q: span_id %q differs from the name's", sp.GetName(), sp.GetSpanId())
+		return fmt.Errorf("span %s: span_id %s differs from the name's", quoteCut(sp.GetName()), quoteCut(sp.GetSpanId()))
 	}
 	return nil
 }
@@ -92,6 +95,7 @@ func (s *Server) addSpans(spans []*tracepb.Span) {
 	for _, sp := range spans {
 		s.stats.DroppedSpans += s.spans.add(sp)
 	}
+	s.version++
 }
 
 // Spans returns the recorded spans (within the cap on stored spans) in the
@@ -100,7 +104,7 @@ func (s *Server) addSpans(spans []*tracepb.Span) {
 func (s *Server) Spans() []*tracepb.Span {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*tracepb.Span(nil), s.spans.queue...)
+	return s.spans.spans()
 }
 
 // Span returns the recorded span with the given name

@@ -5,7 +5,11 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const M = { left: 78, right: 34, top: 12, bottom: 42 };
+// The JSON lists come in pages; the console draws at most MAX_EXEMPLARS
+// exemplars and MAX_SPANS spans of a trace, and says when there are more.
+const PAGE = 1000, MAX_EXEMPLARS = 5000, MAX_SPANS = 2000;
 let heatmap = null;
+let series = {}; // series ID → {metric, labels, ...}, from the exemplar pages
 let selectedKey = null;
 
 function el(tag, attrs, text) {
@@ -59,7 +63,22 @@ function exemplarKind(ex) {
 }
 
 function exemplarKey(ex) {
-  return [ex.time, ex.value, ex.span_name, JSON.stringify(ex.labels)].join("|");
+  return [ex.time, ex.value, ex.span_name, ex.series].join("|");
+}
+
+// getPages follows next_page_token from url (which has a query) and
+// returns the pages' items under key, at most max of them, with the
+// pages' series merged into into.
+async function getPages(url, key, max, into) {
+  const items = [];
+  let token = "";
+  do {
+    const page = await getJSON(`${url}&limit=${PAGE}&page_token=${encodeURIComponent(token)}`);
+    items.push(...page[key]);
+    if (into && page.series) Object.assign(into, page.series);
+    token = page.next_page_token;
+  } while (token && items.length < max);
+  return { items: items.slice(0, max), more: Boolean(token) || items.length > max };
 }
 
 function draw(h) {
@@ -220,7 +239,8 @@ async function showExemplar(ex, circle) {
   const box = document.getElementById("trace");
   box.replaceChildren();
   const metric = heatmap ? heatmap.metric : "";
-  box.append(el("p", { class: "ex-head" }, `Value ${fmtValue(ex.value, metric)} at ${new Date(ex.time).toISOString()} (point ending ${new Date(ex.point_end_time).toISOString()}), series ${Object.entries(ex.labels).map(([k, v]) => `${k}=${v}`).join(", ")}`));
+  const labels = (series[ex.series] || {}).labels || {};
+  box.append(el("p", { class: "ex-head" }, `Value ${fmtValue(ex.value, metric)} at ${new Date(ex.time).toISOString()} (point ending ${new Date(ex.point_end_time).toISOString()}), series ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(", ")}`));
   if (ex.span_name === null) {
     box.append(el("p", { class: "verdict bad", id: "verdict" }, "No link: this exemplar carries no SpanContext, so there is no span to open."));
     box.append(labelsTable("Its dropped labels (kept on the exemplar as it came):", ex.dropped_labels));
@@ -229,7 +249,8 @@ async function showExemplar(ex, circle) {
   box.append(el("p", { class: "link" }, ex.span_name));
   let trace;
   try {
-    trace = await getJSON(`/api/traces/${encodeURIComponent(ex.trace_id)}`);
+    const got = await getPages(`/api/traces/${encodeURIComponent(ex.trace_id)}?`, "spans", MAX_SPANS);
+    trace = { spans: got.items, more: got.more };
   } catch (e) {
     box.append(el("p", { class: "verdict bad", id: "verdict" }, `Could not load the trace: ${e.message}`));
     return;
@@ -243,6 +264,7 @@ async function showExemplar(ex, circle) {
     box.append(el("p", { class: "verdict good", id: "verdict" },
       `The link opens span “${linked.display_name}” (${linked.span_id}) of trace ${linked.trace_id}, one of ${trace.spans.length} spans received for it:`));
   }
+  if (trace.more) box.append(el("p", { class: "muted" }, `The trace has more spans than the ${MAX_SPANS} shown (the earliest by start time).`));
   if (trace.spans.length) box.append(waterfall(trace.spans, ex.span_name));
   box.append(labelsTable("Dropped labels:", ex.dropped_labels));
 }
@@ -251,10 +273,19 @@ async function refresh() {
   const metric = document.getElementById("metric").value;
   try {
     const s = await getJSON("/api/summary");
-    for (const k of ["exemplars", "linked", "resolved", "dangling", "spans"]) document.getElementById(`s-${k}`).textContent = s[k];
+    for (const k of ["exemplars", "occurrences", "linked", "resolved", "dangling", "spans"]) document.getElementById(`s-${k}`).textContent = s[k];
+    document.getElementById("s-dropped-points").textContent = s.dropped_points;
+    document.getElementById("s-dropped-spans").textContent = s.dropped_spans;
     if (!metric) return;
-    heatmap = await getJSON(`/api/heatmap?metric=${encodeURIComponent(metric)}`);
-    document.getElementById("chart-title").textContent = metric;
+    const h = await getJSON(`/api/heatmap?metric=${encodeURIComponent(metric)}`);
+    const fresh = {};
+    const got = await getPages(`/api/exemplars?metric=${encodeURIComponent(metric)}&distinct=true`, "exemplars", MAX_EXEMPLARS, fresh);
+    series = fresh;
+    h.exemplars = got.items;
+    heatmap = h;
+    document.getElementById("chart-title").textContent = got.more
+      ? `${metric} (drawing the first ${got.items.length} of ${h.exemplar_count} exemplars)`
+      : metric;
     draw(heatmap);
     document.body.setAttribute("data-drawn", "true");
   } catch (e) {

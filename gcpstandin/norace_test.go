@@ -1,0 +1,5 @@
+//go:build !race
+
+package gcpstandin
+
+const raceEnabled = false
