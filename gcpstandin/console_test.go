@@ -42,7 +42,7 @@ func exemplar(t *testing.T, value float64, at time.Time, spanName string, droppe
 
 // consoleServer holds one histogram series of two points whose exemplars
 // are resolved, dangling and unlinked, and the span of the resolved one.
-func consoleServer(t *testing.T) (*Server, *httptest.Server) {
+func consoleServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	s := startServer(t)
 	resolved := "projects/p/traces/" + testTrace + "/spans/" + testSpan
@@ -68,7 +68,7 @@ func consoleServer(t *testing.T) (*Server, *httptest.Server) {
 	s.addSpans([]*tracepb.Span{span("p", testTrace, testSpan, "GET /work", t0.Add(4*time.Second))})
 	hs := httptest.NewServer(s.ConsoleHandler())
 	t.Cleanup(hs.Close)
-	return s, hs
+	return hs
 }
 
 func get(t *testing.T, url string, wantCode int, into any) string {
@@ -95,7 +95,7 @@ func get(t *testing.T, url string, wantCode int, into any) string {
 
 func TestConsoleAPI(t *testing.T) {
 	t.Parallel()
-	_, hs := consoleServer(t)
+	hs := consoleServer(t)
 
 	var page struct {
 		Exemplars []map[string]any      `json:"exemplars"`
@@ -193,7 +193,7 @@ func TestExemplarJSONWithoutNumber(t *testing.T) {
 
 func TestConsoleErrors(t *testing.T) {
 	t.Parallel()
-	_, hs := consoleServer(t)
+	hs := consoleServer(t)
 	for _, tc := range []struct {
 		path string
 		code int
@@ -223,7 +223,7 @@ func TestConsoleErrors(t *testing.T) {
 
 func TestConsolePage(t *testing.T) {
 	t.Parallel()
-	_, hs := consoleServer(t)
+	hs := consoleServer(t)
 	page := get(t, hs.URL+"/", http.StatusOK, nil)
 	for _, want := range []string{
 		"not Google's console",

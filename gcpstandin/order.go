@@ -121,8 +121,8 @@ type orderIndex struct {
 	max  int
 }
 
-func newOrderIndex(max int) orderIndex {
-	return orderIndex{last: make(map[seriesID]lastPoint), max: max}
+func newOrderIndex(maxSeries int) orderIndex {
+	return orderIndex{last: make(map[seriesID]lastPoint), max: maxSeries}
 }
 
 // check returns why points cannot follow the series' most recent point,

@@ -29,8 +29,8 @@ type storedRequest struct {
 	exemplars     int
 }
 
-func newPointStore(max, maxBytes int) pointStore {
-	return pointStore{max: max, maxBytes: maxBytes}
+func newPointStore(maxPoints, maxBytes int) pointStore {
+	return pointStore{max: maxPoints, maxBytes: maxBytes}
 }
 
 func countPoints(series []*monitoringpb.TimeSeries) int {
@@ -109,8 +109,8 @@ type storedSpan struct {
 	bytes int
 }
 
-func newSpanStore(max, maxBytes int) spanStore {
-	return spanStore{byName: make(map[string]*tracepb.Span), byTrace: make(map[string][]*tracepb.Span), max: max, maxBytes: maxBytes}
+func newSpanStore(maxSpans, maxBytes int) spanStore {
+	return spanStore{byName: make(map[string]*tracepb.Span), byTrace: make(map[string][]*tracepb.Span), max: maxSpans, maxBytes: maxBytes}
 }
 
 // add stores sp, whose name must be a valid span name, and returns how
