@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +27,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/receiver"
 
@@ -220,6 +224,9 @@ type promExemplar struct {
 	Value  string            `json:"value"`
 }
 
+// errMalformed marks an answer that waiting will not mend.
+var errMalformed = errors.New("malformed answer")
+
 // queryExemplars returns the exemplars of the series matching selector, by
 // the series' style label.
 func (p *promServer) queryExemplars(selector string) (map[string][]promExemplar, error) {
@@ -242,7 +249,7 @@ func (p *promServer) queryExemplars(selector string) (map[string][]promExemplar,
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("query_exemplars %s: HTTP %d: %w", selector, resp.StatusCode, err)
+		return nil, fmt.Errorf("query_exemplars %s: HTTP %d: %w: %w", selector, resp.StatusCode, errMalformed, err)
 	}
 	if body.Status != "success" {
 		return nil, fmt.Errorf("query_exemplars %s: %s", selector, body.Error)
@@ -263,6 +270,9 @@ func (p *promServer) waitExemplars(t *testing.T, selector string, want []string)
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		got, err := p.queryExemplars(selector)
+		if errors.Is(err, errMalformed) {
+			t.Fatal(err)
+		}
 		var missing []string
 		if err == nil {
 			for _, s := range want {
@@ -306,7 +316,9 @@ func startPromPipeline(t *testing.T, name, target string, processorSettings map[
 	}
 	started := []component.Component{exp}
 
-	next := consumer.Metrics(exp)
+	// Prometheus answers query_exemplars from a map, so a label the
+	// exporter writes twice shows up once: catch it on the way in.
+	next := consumer.Metrics(&duplicateIDCheck{t: t, name: name, next: exp})
 	if processorSettings != nil {
 		procFactory := exemplarlinkprocessor.NewFactory()
 		procCfg := procFactory.CreateDefaultConfig()
@@ -315,7 +327,7 @@ func startPromPipeline(t *testing.T, name, target string, processorSettings map[
 			ID:                component.NewIDWithName(procFactory.Type(), name),
 			TelemetrySettings: telemetry,
 			BuildInfo:         buildInfo,
-		}, procCfg, exp)
+		}, procCfg, next)
 		if err != nil {
 			t.Fatalf("create processor: %v", err)
 		}
@@ -608,4 +620,73 @@ func hasOtherIDLabel(l map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// duplicateIDCheck fails the test when an exemplar reaching the exporter
+// has a trace (span) ID in its field and also a trace_id (span_id) label:
+// both Prometheus exporters write the field as that label, and the
+// remote-write translator then adds the label again without de-duplicating.
+// Each offending exemplar is reported once, not on every scrape.
+type duplicateIDCheck struct {
+	t    *testing.T
+	name string
+	next consumer.Metrics
+
+	mu       sync.Mutex
+	reported map[pcommon.TraceID]bool
+}
+
+func (d *duplicateIDCheck) reportOnce(id pcommon.TraceID) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.reported[id] {
+		return false
+	}
+	if d.reported == nil {
+		d.reported = make(map[pcommon.TraceID]bool)
+	}
+	d.reported[id] = true
+	return true
+}
+
+func (d *duplicateIDCheck) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (d *duplicateIDCheck) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	check := func(metric string, exs pmetric.ExemplarSlice) {
+		for _, ex := range exs.All() {
+			_, traceLabel := ex.FilteredAttributes().Get("trace_id")
+			_, spanLabel := ex.FilteredAttributes().Get("span_id")
+			if ((!ex.TraceID().IsEmpty() && traceLabel) || (!ex.SpanID().IsEmpty() && spanLabel)) && d.reportOnce(ex.TraceID()) {
+				d.t.Errorf("%s: %s: exemplar has an ID both in its field and as a label, which the exporter would write twice: trace %s span %s labels %v",
+					d.name, metric, ex.TraceID(), ex.SpanID(), ex.FilteredAttributes().AsRaw())
+			}
+		}
+	}
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					for _, dp := range m.Gauge().DataPoints().All() {
+						check(m.Name(), dp.Exemplars())
+					}
+				case pmetric.MetricTypeSum:
+					for _, dp := range m.Sum().DataPoints().All() {
+						check(m.Name(), dp.Exemplars())
+					}
+				case pmetric.MetricTypeHistogram:
+					for _, dp := range m.Histogram().DataPoints().All() {
+						check(m.Name(), dp.Exemplars())
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for _, dp := range m.ExponentialHistogram().DataPoints().All() {
+						check(m.Name(), dp.Exemplars())
+					}
+				case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
+					// no exemplars
+				}
+			}
+		}
+	}
+	return d.next.ConsumeMetrics(ctx, md)
 }
