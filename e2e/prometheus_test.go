@@ -189,7 +189,6 @@ func (p *promServer) start(t *testing.T, bin, cfgPath, dataDir string) error {
 	for {
 		select {
 		case err := <-exited:
-			exited <- err // stop may still read it
 			p.client.CloseIdleConnections()
 			return fmt.Errorf("exited before it was ready (%v); log:\n%s", err, p.tail())
 		default:
