@@ -41,3 +41,10 @@ soak-smoke: collector soak-bin
 	$(BIN)/soak -collector $(COLLECTOR) -duration 60s -sample-every 5s -max-rss-growth 0.5 -min-rate 10000 -workdir $(SOAK_DIR)
 
 INTEGRATION_TARGETS += soak-smoke
+
+# e2e-test also runs TestPrometheusExemplars against Debian's prometheus
+# (.ci/install-deps installs it); with CI=true a missing binary fails it.
+# prometheus-e2e runs only that test.
+.PHONY: prometheus-e2e
+prometheus-e2e:
+	cd $(ROOT)/e2e && $(GO) test -count=1 -v -run 'TestPrometheusExemplars' ./...
