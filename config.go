@@ -15,12 +15,14 @@ const (
 	// TraceOnlyLabel keeps the trace ID in a "trace_id" label (32 lower-case
 	// hex digits) and leaves the TraceID field empty. Exporters that link
 	// only exemplars with both IDs (googlemanagedprometheus) then keep it as
-	// a label instead of dropping it, and exporters that turn the TraceID
-	// field into a trace_id label (prometheus, prometheusremotewrite) do not
-	// write that label twice.
+	// a label instead of dropping it; prometheusremotewrite writes the label
+	// as it is. The prometheus exporter drops every exemplar label but the
+	// fields' IDs, so it loses the trace ID in this mode (README
+	// "Prometheus, Mimir and Grafana").
 	TraceOnlyLabel TraceOnlyMode = "label"
 	// TraceOnlyField puts the trace ID in the exemplar's TraceID field, as
-	// OTLP defines it. googlemanagedprometheus drops it there.
+	// OTLP defines it: what the prometheus exporter needs.
+	// googlemanagedprometheus drops it there.
 	TraceOnlyField TraceOnlyMode = "field"
 )
 
