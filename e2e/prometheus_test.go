@@ -190,7 +190,7 @@ func (p *promServer) start(t *testing.T, bin, cfgPath, dataDir string) error {
 		select {
 		case err := <-exited:
 			p.client.CloseIdleConnections()
-			return fmt.Errorf("exited before it was ready (%v); log:\n%s", err, p.tail())
+			return fmt.Errorf("exited before it was ready (%w); log:\n%s", err, p.tail())
 		default:
 		}
 		if resp, err := p.client.Get("http://" + p.addr + "/-/ready"); err == nil {
@@ -387,14 +387,6 @@ func promCases() []exemplarCase {
 	cases = append(cases, exemplarCase{style: "traceID/spanID + route past the limit once linked",
 		labels: prometheus.Labels{"traceID": traceID(i), "spanID": spanID(i), "route": route}, value: 0.001 * float64(i)})
 	return cases
-}
-
-func styleNamesOf(cases []exemplarCase) []string {
-	s := make([]string, len(cases))
-	for i, c := range cases {
-		s[i] = c.style
-	}
-	return s
 }
 
 // promWant is what Prometheus' query_exemplars should return for one style,

@@ -241,7 +241,7 @@ func run(collectorPath string, duration time.Duration, series int, interval, sam
 	telemetryPort, _ := strconv.Atoi(portText)
 	cfgPath := filepath.Join(workDir, "soak.yaml")
 	cfg := fmt.Sprintf(configTemplate, interval, lis.Addr(), gcm.Addr(), pprofAddr, telemetryPort)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
 	logPath := filepath.Join(workDir, "collector.log")
@@ -305,7 +305,7 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case err := <-exited:
-			return fmt.Errorf("collector exited early (%v); see %s", err, logPath)
+			return fmt.Errorf("collector exited early (%w); see %s", err, logPath)
 		case <-deadline:
 			break loop
 		case <-ticker.C:
@@ -391,7 +391,7 @@ loop:
 	}
 	fmt.Print("\n" + report.String())
 	if reportPath != "" {
-		if err := os.WriteFile(reportPath, []byte(report.String()), 0o644); err != nil {
+		if err := os.WriteFile(reportPath, []byte(report.String()), 0o600); err != nil {
 			return err
 		}
 	}
