@@ -2,6 +2,7 @@ package traceref
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -90,7 +91,10 @@ func (r *Reader) DecodeByValue(value string) (Ref, bool) {
 		r.Decode(&ref, SpanIDLabel, value)
 	case n > 32 && (value[2] == '-' || value[32] == '-' || value[32] == ':'):
 		r.Decode(&ref, TraceContextLabel, value)
-		if ref.Format != FormatTraceparent && value[32] != '-' && value[32] != ':' {
+		// A B3 or uber-trace-id value counts only with its trace ID written
+		// in 32 digits: its first separator then stands at 32 (not merely
+		// some separator, which a shorter ID can put there).
+		if ref.Format != FormatTraceparent && strings.IndexAny(value, "-:") != 32 {
 			return Ref{}, false
 		}
 	default:

@@ -439,6 +439,10 @@ func TestDecodeByValue(t *testing.T) {
 		// Not by value: short trace contexts, zero IDs, other lengths.
 		{"a3ce929d0e0e4736:" + spanHex + ":0:1", NotReference, false},
 		{"a3ce929d0e0e4736-" + spanHex + "-1", NotReference, false},
+		// A short uber-trace-id whose later ':' happens to stand at 32
+		// (FuzzProcessor seed short_uber_trace_id_detected_by_value).
+		{"0000000000001:0000000000000001:0:1", NotReference, false},
+		{"0000000000001-0000000000000001-1-x", NotReference, false},
 		{"12:30:00:1", NotReference, false},
 		{strings.Repeat("0", 32), NotReference, false},
 		{traceHex[1:], NotReference, false},
