@@ -453,18 +453,19 @@ func TestCollectorValidatesEmbeddedConfigs(t *testing.T) {
 		t.Skip("EXEMPLARLINK_COLLECTOR is not set: run `make deploy-test` (it builds the collector)")
 	}
 	ms := loadManifests(t)
-	for name, cfg := range map[string]string{
-		"gke/03-configmap.yaml":   configMapConfig(t, ms),
-		"operator/collector.yaml": operatorConfig(t, ms),
-		// These two list exemplar_link in a traces pipeline too, which
-		// needs a collector with trace-aware exemplar_link.
-		nodeAgentConfigMap: nodeAgentConfig(t, ms),
-		nodeAgentOperator:  crConfig(t, ms, nodeAgentOperator),
+	// The node agents list exemplar_link in a traces pipeline too, with
+	// its span_index: a collector without trace-aware linking refuses them.
+	const needsTraces = "\n(this configuration needs a collector whose exemplar_link takes a traces pipeline and span_index)"
+	for _, tc := range []struct{ name, cfg, hint string }{
+		{"gke/03-configmap.yaml", configMapConfig(t, ms), ""},
+		{"operator/collector.yaml", operatorConfig(t, ms), ""},
+		{nodeAgentConfigMap, nodeAgentConfig(t, ms), needsTraces},
+		{nodeAgentOperator, crConfig(t, ms, nodeAgentOperator), needsTraces},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := validate(t, collector, cfg)
-			require.NoError(t, err, "%s validate:\n%s", collector, out)
+			out, err := validate(t, collector, tc.cfg)
+			require.NoError(t, err, "%s validate:\n%s%s", collector, out, tc.hint)
 		})
 	}
 	// validate must catch a mistake in the processor's own settings, or
