@@ -453,19 +453,16 @@ func TestCollectorValidatesEmbeddedConfigs(t *testing.T) {
 		t.Skip("EXEMPLARLINK_COLLECTOR is not set: run `make deploy-test` (it builds the collector)")
 	}
 	ms := loadManifests(t)
-	// The node agents list exemplar_link in a traces pipeline too, with
-	// its span_index: a collector without trace-aware linking refuses them.
-	const needsTraces = "\n(this configuration needs a collector whose exemplar_link takes a traces pipeline and span_index)"
-	for _, tc := range []struct{ name, cfg, hint string }{
-		{"gke/03-configmap.yaml", configMapConfig(t, ms), ""},
-		{"operator/collector.yaml", operatorConfig(t, ms), ""},
-		{nodeAgentConfigMap, nodeAgentConfig(t, ms), needsTraces},
-		{nodeAgentOperator, crConfig(t, ms, nodeAgentOperator), needsTraces},
+	for name, cfg := range map[string]string{
+		"gke/03-configmap.yaml":   configMapConfig(t, ms),
+		"operator/collector.yaml": operatorConfig(t, ms),
+		nodeAgentConfigMap:        nodeAgentConfig(t, ms),
+		nodeAgentOperator:         crConfig(t, ms, nodeAgentOperator),
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			out, err := validate(t, collector, tc.cfg)
-			require.NoError(t, err, "%s validate:\n%s%s", collector, out, tc.hint)
+			out, err := validate(t, collector, cfg)
+			require.NoError(t, err, "%s validate:\n%s%s", collector, out, traceAwareHint(out))
 		})
 	}
 	// validate must catch a mistake in the processor's own settings, or
@@ -490,6 +487,17 @@ func TestCollectorValidatesEmbeddedConfigs(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, out, "invalid selector: 'spec.nodeName~validate-node'")
 	})
+}
+
+// traceAwareHint explains validate's refusal of the node agents' configs
+// by a collector built before exemplar_link took a traces pipeline and
+// span_index, so that the failure is not mistaken for a manifest's.
+func traceAwareHint(out string) string {
+	if strings.Contains(out, "invalid keys: span_index") ||
+		strings.Contains(out, `"exemplar_link" processor, in pipeline "traces": telemetry type is not supported`) {
+		return "\n(this collector's exemplar_link predates trace-aware linking: build it with the trace branch merged)"
+	}
+	return ""
 }
 
 // placeholders are what a user replaces before applying the manifests
