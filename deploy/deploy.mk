@@ -1,6 +1,7 @@
-# deploy/deploy.mk: the Kubernetes manifests (deploy/gke/, deploy/operator/)
-# and their test. Included by the root Makefile, which defines GO, ROOT and
-# INTEGRATION_TARGETS; the collector comes from collector.mk.
+# deploy/deploy.mk: the Kubernetes manifests (deploy/gke/, deploy/operator/,
+# deploy/node-agent/) and their test. Included by the root Makefile, which
+# defines GO, ROOT and INTEGRATION_TARGETS; the collector comes from
+# collector.mk.
 #
 #   make deploy-test   decode every manifest strictly into the k8s.io/api
 #                      types (and the operator's OpenTelemetryCollector), check

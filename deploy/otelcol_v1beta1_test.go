@@ -40,11 +40,20 @@ type OpenTelemetryCollectorSpec struct {
 	Image              string                      `json:"image,omitempty"`
 	ImagePullPolicy    corev1.PullPolicy           `json:"imagePullPolicy,omitempty"`
 	Env                []corev1.EnvVar             `json:"env,omitempty"`
+	Ports              []PortsSpec                 `json:"ports,omitempty"`
 
 	TargetAllocator TargetAllocatorEmbedded `json:"targetAllocator,omitempty"`
 	// Mode is deployment, daemonset, statefulset or sidecar.
 	Mode   string `json:"mode,omitempty"`
 	Config Config `json:"config"`
+}
+
+// PortsSpec is the operator's PortsSpec: a port of the Service and the
+// container, and the node's port that forwards to it.
+type PortsSpec struct {
+	HostPort int32 `json:"hostPort,omitempty"`
+
+	corev1.ServicePort `json:",inline"`
 }
 
 // TargetAllocatorEmbedded is the operator's TargetAllocatorEmbedded.
