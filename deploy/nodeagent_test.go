@@ -270,7 +270,7 @@ func TestNodeAgentFitsTogether(t *testing.T) {
 	delete(at(t, want, "processors", "exemplar_link").(map[string]any), "span_index")
 	traces := at(t, want, "service", "pipelines", "traces").(map[string]any)
 	traces["processors"] = slices.DeleteFunc(traces["processors"].([]any), func(p any) bool { return p == "exemplar_link" })
-	assert.Equal(t, gke, want, "%s is no longer %s's config with the node-agent changes", nodeAgentConfigMap, "gke/03-configmap.yaml")
+	assert.Equal(t, want, gke, "%s is no longer %s's config with the node-agent changes", nodeAgentConfigMap, "gke/03-configmap.yaml")
 	assert.Equal(t, only[*appsv1.Deployment](t, ms, manifestDeploy).Spec.Template.Spec.Containers[0].Env,
 		slices.DeleteFunc(slices.Clone(c.Env), func(e corev1.EnvVar) bool { return e.Name == nodeNameEnv }),
 		"the DaemonSet and deploy/gke/'s Deployment set the same environment, apart from the node's name")
