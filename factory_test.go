@@ -38,12 +38,11 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	require.NoError(t, defaultConfig().Validate())
 }
 
-func TestFactoryOffersMetricsOnly(t *testing.T) {
+func TestFactoryOffersMetricsAndTraces(t *testing.T) {
 	f := NewFactory()
 	assert.Equal(t, metadata.MetricsStability, f.MetricsStability())
-	_, err := f.CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
-	assert.ErrorIs(t, err, pipeline.ErrSignalNotSupported)
-	_, err = f.CreateLogs(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
+	assert.Equal(t, metadata.TracesStability, f.TracesStability())
+	_, err := f.CreateLogs(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
 	assert.ErrorIs(t, err, pipeline.ErrSignalNotSupported)
 }
 
