@@ -156,6 +156,11 @@ func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evi
 	if span, ok := traces.resolutions.Get(&key); ok {
 		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
 	} else {
+		if batch.spans == nil {
+			// One allocation per batch that needs the index, enough for a
+			// span, its parents and a few siblings.
+			batch.spans = make([]spanindex.Span, 0, 16)
+		}
 		res, batch.spans = traces.index.Lookup(plan.TraceID, key.Timestamp, hasTime, batch.spans)
 		if res.Outcome == spanindex.Found {
 			traces.resolutions.Put(&key, res.SpanID)
