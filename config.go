@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 )
 
 // TraceOnlyMode says where a trace ID goes when an exemplar has no span ID.
@@ -35,6 +37,10 @@ const (
 	defaultDetectIDsByValue     = false
 	defaultLinkUnsampled        = false
 	defaultSummaryInterval      = time.Minute
+
+	defaultSpanIndexMaxSpans       = spanindex.DefaultMaxSpans
+	defaultSpanIndexMaxAge         = spanindex.DefaultMaxAge
+	defaultSpanIndexMaxResolutions = spanindex.DefaultMaxResolutions
 )
 
 // Config configures the exemplar_link processor.
@@ -89,6 +95,31 @@ type Config struct {
 	// of linked and unlinked exemplars at Info level. 0 turns it off.
 	SummaryInterval time.Duration `mapstructure:"summary_interval"`
 
+	// SpanIndex bounds the spans kept when the processor is also listed in
+	// a traces pipeline; metrics-only, it is not used.
+	SpanIndex SpanIndexConfig `mapstructure:"span_index"`
+
+	// Prevent unkeyed literal initialization.
+	_ struct{}
+}
+
+// SpanIndexConfig bounds the memory of trace-aware linking: the spans that
+// passed the traces side, among which a trace-only exemplar's span is
+// chosen, and the exemplars already linked that way.
+type SpanIndexConfig struct {
+	// MaxSpans is how many spans are kept (about 60 bytes each); the
+	// oldest is evicted first.
+	MaxSpans int `mapstructure:"max_spans"`
+
+	// MaxAge evicts spans this long after they passed. It should cover a
+	// scrape interval plus the SDK's export delay (5 s by default).
+	MaxAge time.Duration `mapstructure:"max_age"`
+
+	// MaxResolutions is how many linked trace-only exemplars are
+	// remembered (48 bytes each), so that an exemplar a target re-exposes
+	// stays linked after its spans were evicted. 0 turns that off.
+	MaxResolutions int `mapstructure:"max_resolutions"`
+
 	// Prevent unkeyed literal initialization.
 	_ struct{}
 }
@@ -132,6 +163,20 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.SummaryInterval < 0 {
 		errs = errors.Join(errs, fmt.Errorf("summary_interval: must not be negative, got %s", cfg.SummaryInterval))
+	}
+	return errors.Join(errs, cfg.SpanIndex.validate())
+}
+
+func (c *SpanIndexConfig) validate() error {
+	var errs error
+	if c.MaxSpans < 1 || c.MaxSpans > spanindex.MaxMaxSpans {
+		errs = errors.Join(errs, fmt.Errorf("span_index::max_spans: must be between 1 and %d, got %d", spanindex.MaxMaxSpans, c.MaxSpans))
+	}
+	if c.MaxAge < time.Second {
+		errs = errors.Join(errs, fmt.Errorf("span_index::max_age: must be at least 1s, got %s", c.MaxAge))
+	}
+	if c.MaxResolutions < 0 || c.MaxResolutions > spanindex.MaxMaxSpans {
+		errs = errors.Join(errs, fmt.Errorf("span_index::max_resolutions: must be between 0 and %d, got %d", spanindex.MaxMaxSpans, c.MaxResolutions))
 	}
 	return errs
 }

@@ -41,6 +41,11 @@ func TestLoadConfig(t *testing.T) {
 				DetectIDsByValue:     true,
 				LinkUnsampled:        true,
 				SummaryInterval:      10 * time.Second,
+				SpanIndex: SpanIndexConfig{
+					MaxSpans:       50_000,
+					MaxAge:         90 * time.Second,
+					MaxResolutions: 0,
+				},
 			},
 		},
 		{
@@ -74,6 +79,22 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id:           component.NewIDWithName(metadata.Type, "negative_interval"),
 			errorMessage: "summary_interval: must not be negative, got -1s",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "no_spans"),
+			errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 0",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "too_many_spans"),
+			errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 16777217",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "short_max_age"),
+			errorMessage: "span_index::max_age: must be at least 1s, got 500ms",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "negative_resolutions"),
+			errorMessage: "span_index::max_resolutions: must be between 0 and 16777216, got -1",
 		},
 	}
 	for _, tt := range tests {

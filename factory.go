@@ -11,12 +11,19 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
-// NewFactory returns the factory of the exemplar_link processor.
+// NewFactory returns the factory of the exemplar_link processor. The
+// instances one factory creates for the same component ID in metrics and
+// traces pipelines share one span index (see shared.go).
 func NewFactory() processor.Factory {
+	return newFactory(newSharedLinks())
+}
+
+func newFactory(links *sharedLinks) processor.Factory {
 	return processor.NewFactory(
 		metadata.Type,
 		createDefaultConfig,
-		processor.WithMetrics(createMetricsProcessor, metadata.MetricsStability),
+		processor.WithMetrics(links.createMetricsProcessor, metadata.MetricsStability),
+		processor.WithTraces(links.createTracesProcessor, metadata.TracesStability),
 	)
 }
 
@@ -29,10 +36,15 @@ func createDefaultConfig() component.Config {
 		DetectIDsByValue:     defaultDetectIDsByValue,
 		LinkUnsampled:        defaultLinkUnsampled,
 		SummaryInterval:      defaultSummaryInterval,
+		SpanIndex: SpanIndexConfig{
+			MaxSpans:       defaultSpanIndexMaxSpans,
+			MaxAge:         defaultSpanIndexMaxAge,
+			MaxResolutions: defaultSpanIndexMaxResolutions,
+		},
 	}
 }
 
-func createMetricsProcessor(
+func (links *sharedLinks) createMetricsProcessor(
 	ctx context.Context,
 	set processor.Settings,
 	cfg component.Config,
@@ -42,6 +54,7 @@ func createMetricsProcessor(
 	if err != nil {
 		return nil, err
 	}
+	p.links, p.id = links, set.ID
 	return processorhelper.NewMetrics(
 		ctx,
 		set,

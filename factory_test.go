@@ -41,12 +41,11 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	require.NoError(t, defaultConfig().Validate())
 }
 
-func TestFactoryOffersMetricsOnly(t *testing.T) {
+func TestFactoryOffersMetricsAndTraces(t *testing.T) {
 	f := NewFactory()
 	assert.Equal(t, metadata.MetricsStability, f.MetricsStability())
-	_, err := f.CreateTraces(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
-	assert.ErrorIs(t, err, pipeline.ErrSignalNotSupported)
-	_, err = f.CreateLogs(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
+	assert.Equal(t, metadata.TracesStability, f.TracesStability())
+	_, err := f.CreateLogs(t.Context(), processortest.NewNopSettings(metadata.Type), f.CreateDefaultConfig(), consumertest.NewNop())
 	assert.ErrorIs(t, err, pipeline.ErrSignalNotSupported)
 }
 
@@ -85,7 +84,8 @@ func generateLifecycleTestMetrics() pmetric.Metrics {
 }
 
 // TestREADMEDefaults keeps the README's configuration table in step with
-// createDefaultConfig: every key of Config (nested blocks as parent.key)
+// createDefaultConfig: every key of Config (nested blocks as parent::key,
+// confmap's separator)
 // has a row, and the row's default, read as the field's type, is the
 // default's value.
 func TestREADMEDefaults(t *testing.T) {
@@ -114,7 +114,7 @@ func forEachKey(v reflect.Value, prefix string, f func(key string, def reflect.V
 		}
 		field := v.Field(i)
 		if field.Kind() == reflect.Struct && field.Type() != reflect.TypeFor[time.Duration]() {
-			forEachKey(field, prefix+tag+".", f)
+			forEachKey(field, prefix+tag+"::", f)
 			continue
 		}
 		f(prefix+tag, field)

@@ -14,6 +14,7 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
@@ -43,6 +44,12 @@ type exemplarLinkProcessor struct {
 	// collectOthers says that collect must look at labels that are no
 	// reference too (see collectOther).
 	collectOthers bool
+
+	// links holds the state shared with this component ID's instances in
+	// other pipelines; link is this instance's, from start to shutdown.
+	links *sharedLinks
+	id    component.ID
+	link  *sharedLink
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
@@ -81,11 +88,18 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 }
 
 func (p *exemplarLinkProcessor) start(context.Context, component.Host) error {
+	if p.links != nil {
+		p.link = p.links.acquire(p.id, p.cfg, false)
+	}
 	p.logStart()
 	return nil
 }
 
 func (p *exemplarLinkProcessor) shutdown(context.Context) error {
+	if p.link != nil {
+		p.links.release(p.id, p.link)
+		p.link = nil
+	}
 	p.summary.Flush()
 	p.telemetry.Shutdown()
 	return nil
@@ -103,12 +117,21 @@ type batchState struct {
 	// LoneTraceIDKey label that replaces it (see apply); made on first use.
 	spare    pcommon.Value
 	hasSpare bool
+	// traces is the span index and resolution cache, when this component
+	// ID is also in a traces pipeline; pointTime is the timestamp of the
+	// data point whose exemplars are walked; spans is lookUpSpan's scratch.
+	traces    *traceState
+	pointTime pcommon.Timestamp
+	spans     []spanindex.Span
 }
 
 // processMetrics walks resource → scope → metric → data point → exemplar
 // once, changing exemplars in place.
 func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel)}
+	if p.link != nil {
+		batch.traces = p.link.traces.Load()
+	}
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		sms := rms.At(i).ScopeMetrics()
@@ -134,6 +157,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Gauge().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				batch.pointTime = dps.At(i).Timestamp()
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -141,6 +165,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Sum().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				batch.pointTime = dps.At(i).Timestamp()
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -148,6 +173,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Histogram().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				batch.pointTime = dps.At(i).Timestamp()
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -155,6 +181,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.ExponentialHistogram().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
+				batch.pointTime = dps.At(i).Timestamp()
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -192,6 +219,9 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	}
 	plan := &batch.plan
 	linkplan.Decide(ev, p.settings, plan)
+	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linksummary.ReasonMissingSpanID {
+		p.lookUpSpan(ex, ev, plan, batch)
+	}
 	p.apply(ex, ev, plan, batch)
 	p.count(metricName, plan, batch)
 }

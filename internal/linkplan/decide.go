@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
@@ -22,6 +23,11 @@ import (
 //  4. With a trace ID only, it goes into the TraceID field
 //     (TraceOnlyInField) or into the LoneTraceIDKey label, unless that
 //     label holds anything else, in which case nothing changes: unlinked.
+//     But when the span index was asked about that trace (Evidence.Traces)
+//     and no label is at fault, the span it chose goes into the SpanID
+//     field and the trace ID into the TraceID field: linked from traces.
+//     If it chose none, its reason is counted instead of missing_span_id.
+//     An exemplar that names a span ID never gets another one.
 //  5. With a span ID only, or no valid ID, nothing changes: unlinked.
 //
 // Between 2 and 3: unless LinkUnsampled, references whose trace context
@@ -81,13 +87,32 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 		plan.removeConverted(refs, trace, span, false)
 		plan.Outcome.Result, plan.Outcome.Source = Linked, sourceOf(traceFromLabel, refs, ids.traceFrom)
 	case hasTrace:
-		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingSpanID), refs, ids.problem)
+		missing := linksummary.ReasonMissingSpanID
+		if ev.Traces.Done && ev.Traces.TraceID == trace && ids.problem < 0 {
+			if r := &ev.Traces.Result; r.Outcome == spanindex.Found {
+				plan.SpanID = r.SpanID
+				plan.SetTraceID, plan.SetSpanID = trace != ev.TraceID, true
+				plan.removeConverted(refs, trace, r.SpanID, false)
+				plan.Outcome.Result, plan.Outcome.Source = Linked, linksummary.SourceTraces
+				return
+			}
+			missing = tracesReason[ev.Traces.Result.Outcome]
+		}
+		plan.unlinked(ids.reason(refs, missing), refs, ids.problem)
 		plan.keepTraceOnly(ev, refs, s, &ids)
 	case hasSpan:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingTraceID), refs, ids.problem)
 	default:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
 	}
+}
+
+// tracesReason is why the span index chose no span, as counted.
+var tracesReason = [...]linksummary.Reason{
+	spanindex.TraceNotSeen: linksummary.ReasonTraceNotSeen,
+	spanindex.NoSpan:       linksummary.ReasonSpanNotFound,
+	spanindex.NoEntrySpan:  linksummary.ReasonNoEntrySpan,
+	spanindex.Ambiguous:    linksummary.ReasonAmbiguous,
 }
 
 // decideByValue decides an exemplar whose only references are by-value

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
 
@@ -68,6 +69,9 @@ type Evidence struct {
 	// LoneTraceIDKeyRef is its value read as a trace ID.
 	HasLoneTraceIDKey bool
 	LoneTraceIDKeyRef traceref.Ref
+	// Traces is what the span index said about the exemplar's trace, when
+	// the processor also sees spans and asked it (see TracesLookup).
+	Traces TracesLookup
 
 	// The reference labels (Refs) are in inline while they fit, and all in
 	// more from the ninth on (hostile input), which keeps its storage from
@@ -85,7 +89,7 @@ type Evidence struct {
 // it cost the batch without ID labels 30% more time than the processor
 // before it.)
 func (ev *Evidence) Reset(numLabels int) {
-	ev.NumLabels, ev.HasLoneTraceIDKey = numLabels, false
+	ev.NumLabels, ev.HasLoneTraceIDKey, ev.Traces.Done = numLabels, false, false
 	ev.n, ev.more = 0, ev.more[:0]
 }
 
@@ -117,6 +121,17 @@ func (ev *Evidence) Refs() []Label {
 		return ev.more
 	}
 	return ev.inline[:ev.n]
+}
+
+// TracesLookup is what the span index said about an exemplar that has a
+// trace ID and no span ID. The processor asks the index only after Decide
+// left such an exemplar unlinked for a missing span ID, then decides again.
+type TracesLookup struct {
+	// Done says that the index was asked about TraceID.
+	Done    bool
+	TraceID pcommon.TraceID
+	// Result is the span the index chose, or why it chose none.
+	Result spanindex.Result
 }
 
 // Result is what happens to an exemplar, as counted.

@@ -14,7 +14,8 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
-// Source is where a linked exemplar's trace ID came from.
+// Source is how an exemplar got linked: where its trace ID came from, or
+// SourceTraces when its span was found among the spans the processor saw.
 type Source uint8
 
 const (
@@ -24,6 +25,7 @@ const (
 	SourceB3
 	SourceExemplarFields
 	SourceByValue
+	SourceTraces
 	NumSources
 )
 
@@ -41,6 +43,14 @@ const (
 	ReasonConflict
 	ReasonAmbiguous
 	ReasonUnsampled
+	// The exemplar has a trace ID and no span ID, and the processor also
+	// sees spans: none of its trace was seen (ReasonTraceNotSeen), none
+	// was active at its timestamp (ReasonSpanNotFound), or it has no
+	// timestamp and the trace no single entry span (ReasonNoEntrySpan;
+	// several are ReasonAmbiguous).
+	ReasonTraceNotSeen
+	ReasonSpanNotFound
+	ReasonNoEntrySpan
 	NumReasons
 )
 

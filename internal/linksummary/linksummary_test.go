@@ -114,6 +114,7 @@ func TestEveryValueIsDeclared(t *testing.T) {
 		SourceB3:             "b3",
 		SourceExemplarFields: "exemplar_fields",
 		SourceByValue:        "by_value",
+		SourceTraces:         "traces",
 	}
 	reasons := map[Reason]string{
 		ReasonInvalidValue:   "invalid_value",
@@ -123,6 +124,9 @@ func TestEveryValueIsDeclared(t *testing.T) {
 		ReasonConflict:       "conflict",
 		ReasonAmbiguous:      "ambiguous",
 		ReasonUnsampled:      "unsampled",
+		ReasonTraceNotSeen:   "trace_not_seen",
+		ReasonSpanNotFound:   "span_not_found",
+		ReasonNoEntrySpan:    "no_entry_span",
 	}
 	require.Len(t, sources, int(NumSources))
 	require.Len(t, metadata.AttributeSourceValues, int(NumSources))

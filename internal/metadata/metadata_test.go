@@ -23,8 +23,9 @@ type metadataFile struct {
 		Stability map[string][]string `yaml:"stability"`
 	} `yaml:"status"`
 	Attributes map[string]struct {
-		Type string   `yaml:"type"`
-		Enum []string `yaml:"enum"`
+		Description string   `yaml:"description"`
+		Type        string   `yaml:"type"`
+		Enum        []string `yaml:"enum"`
 	} `yaml:"attributes"`
 	Telemetry struct {
 		Metrics map[string]struct {
@@ -51,10 +52,13 @@ func TestMatchesMetadataYAML(t *testing.T) {
 
 	assert.Equal(t, md.Type, Type.String())
 	assert.Equal(t, "processor", md.Status.Class)
-	assert.Equal(t, map[string][]string{strings.ToLower(MetricsStability.String()): {"metrics"}},
+	require.Equal(t, MetricsStability, TracesStability, "metadata.yaml lists both signals under one level")
+	assert.Equal(t, map[string][]string{strings.ToLower(MetricsStability.String()): {"metrics", "traces"}},
 		lowerKeys(md.Status.Stability))
 	assert.Equal(t, AttributeSourceValues, md.Attributes[AttributeSource].Enum)
 	assert.Equal(t, AttributeReasonValues, md.Attributes[AttributeReason].Enum)
+	assert.Equal(t, AttributeSourceDescription, md.Attributes[AttributeSource].Description)
+	assert.Equal(t, AttributeReasonDescription, md.Attributes[AttributeReason].Description)
 
 	// Every declared metric is created by the builder with its description
 	// and unit, and nothing else is.

@@ -16,10 +16,12 @@ const (
 	MetricExemplarsUnlinked = "otelcol_processor_exemplar_link_exemplars_unlinked"
 )
 
-// Attribute keys of the telemetry metrics.
+// Attribute keys of the telemetry metrics, and their descriptions.
 const (
-	AttributeSource = "source"
-	AttributeReason = "reason"
+	AttributeSource            = "source"
+	AttributeSourceDescription = "How the exemplar got linked."
+	AttributeReason            = "reason"
+	AttributeReasonDescription = "Why an exemplar that references a trace was left unlinked."
 )
 
 func Meter(settings component.TelemetrySettings) metric.Meter {
@@ -68,6 +70,7 @@ const (
 	AttributeSourceB3             = "b3"
 	AttributeSourceExemplarFields = "exemplar_fields"
 	AttributeSourceByValue        = "by_value"
+	AttributeSourceTraces         = "traces"
 )
 
 // Values of the reason attribute, in the order of metadata.yaml's enum.
@@ -79,10 +82,13 @@ const (
 	AttributeReasonConflict       = "conflict"
 	AttributeReasonAmbiguous      = "ambiguous"
 	AttributeReasonUnsampled      = "unsampled"
+	AttributeReasonTraceNotSeen   = "trace_not_seen"
+	AttributeReasonSpanNotFound   = "span_not_found"
+	AttributeReasonNoEntrySpan    = "no_entry_span"
 )
 
 // AttributeSourceValues and AttributeReasonValues list each enum in order.
 var (
-	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields, AttributeSourceByValue}
-	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled}
+	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields, AttributeSourceByValue, AttributeSourceTraces}
+	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled, AttributeReasonTraceNotSeen, AttributeReasonSpanNotFound, AttributeReasonNoEntrySpan}
 )
