@@ -152,7 +152,7 @@ func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evi
 	} else {
 		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
 	}
-	res := spanindex.Result{}
+	var res spanindex.Result
 	if span, ok := traces.resolutions.Get(&key); ok {
 		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
 	} else {

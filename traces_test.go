@@ -44,7 +44,7 @@ type spanSpec struct {
 	start, end  time.Duration
 }
 
-func spansOf(t testing.TB, specs ...spanSpec) ptrace.Traces {
+func spansOf(tb testing.TB, specs ...spanSpec) ptrace.Traces {
 	td := ptrace.NewTraces()
 	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	for _, s := range specs {
@@ -55,8 +55,8 @@ func spansOf(t testing.TB, specs ...spanSpec) ptrace.Traces {
 		if trace == "" {
 			trace = traceHex
 		}
-		decodeInto(t, tid[:], trace)
-		decodeInto(t, sid[:], s.span)
+		decodeInto(tb, tid[:], trace)
+		decodeInto(tb, sid[:], s.span)
 		span.SetTraceID(tid)
 		span.SetSpanID(sid)
 		span.SetKind(s.kind)
@@ -68,8 +68,8 @@ func spansOf(t testing.TB, specs ...spanSpec) ptrace.Traces {
 
 // request is one traced request: a server span 0..100 ms, a database call
 // 20..40 ms inside it.
-func request(t testing.TB) ptrace.Traces {
-	return spansOf(t,
+func request(tb testing.TB) ptrace.Traces {
+	return spansOf(tb,
 		spanSpec{span: serverSpanHex, kind: ptrace.SpanKindServer, start: 0, end: 100 * time.Millisecond},
 		spanSpec{span: childSpanHex, kind: ptrace.SpanKindClient, start: 20 * time.Millisecond, end: 40 * time.Millisecond},
 	)
@@ -356,8 +356,8 @@ func numberedTrace(i int) (id pcommon.TraceID) {
 
 // numberedRequest is request i: its child span's ID is the low half of its
 // trace ID.
-func numberedRequest(t testing.TB, i int) ptrace.Traces {
-	td := request(t)
+func numberedRequest(tb testing.TB, i int) ptrace.Traces {
+	td := request(tb)
 	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	for j := 0; j < spans.Len(); j++ {
 		spans.At(j).SetTraceID(numberedTrace(i))

@@ -58,11 +58,11 @@ func FuzzIndex(f *testing.F) {
 	f.Add(uint8(1), []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0})
 	f.Add(uint8(8), []byte{0, 1, 2, 3, 4, 5, 0, 1, 3, 4, 5, 6, 0, 2, 2, 2, 2, 2, 1, 5, 2, 1, 9, 9, 9})
 	f.Fuzz(func(t *testing.T, capacity uint8, ops []byte) {
-		max := int(capacity%16) + 1
+		maxSpans := int(capacity%16) + 1
 		const maxAge = 3
-		x := New(Config{MaxSpans: max, MaxAge: maxAge * time.Second})
+		x := New(Config{MaxSpans: maxSpans, MaxAge: maxAge * time.Second})
 		x.base = t0
-		ref := reference{max: max, maxAge: maxAge}
+		ref := reference{max: maxSpans, maxAge: maxAge}
 		now := int64(0)
 		var buf []Span
 		for len(ops) >= 5 {

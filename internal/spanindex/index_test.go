@@ -227,7 +227,7 @@ func TestResolutions(t *testing.T) {
 	}
 	assert.LessOrEqual(t, held, 8)
 	assert.Positive(t, held)
-	var none *Resolutions = NewResolutions(0)
+	none := NewResolutions(0)
 	none.Put(&k, server)
 	_, ok = none.Get(&k)
 	assert.False(t, ok, "a cache of size 0 holds nothing")
