@@ -98,10 +98,10 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 			}
 			missing = tracesReason[ev.Traces.Result.Outcome]
 		}
-		plan.unlinked(ids.reason(refs, missing), refs, ids.problem)
+		plan.unlinked(ids.reason(refs, missing), refs, ids.problemOr(ids.traceFrom, traceFromLabel))
 		plan.keepTraceOnly(ev, refs, s, &ids)
 	case hasSpan:
-		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingTraceID), refs, ids.problem)
+		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingTraceID), refs, ids.problemOr(ids.spanFrom, spanFromLabel))
 	default:
 		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
 	}
@@ -140,7 +140,7 @@ func decideByValue(refs []Label, s Settings, plan *Plan) {
 	case refs[trace].Ref.Kind == traceref.TraceContextLabel:
 		span = trace
 	case spans == 0:
-		plan.unlinked(linksummary.ReasonMissingSpanID, refs, -1)
+		plan.unlinked(linksummary.ReasonMissingSpanID, refs, trace)
 		return
 	}
 	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
@@ -179,13 +179,20 @@ func (p *Plan) removeConverted(refs []Label, trace pcommon.TraceID, span pcommon
 }
 
 // unlinked counts the exemplar as unlinked for r, with refs[at] as the
-// label at fault (none when at is -1).
+// label to name (none when at is -1, the exemplar's fields when at is
+// inFields).
 func (p *Plan) unlinked(r linksummary.Reason, refs []Label, at int) {
 	p.Outcome.Result, p.Outcome.Reason = Unlinked, r
-	if at >= 0 {
+	switch {
+	case at == inFields:
+		p.Outcome.Label = ExemplarFieldsLabel
+	case at >= 0:
 		p.Outcome.Label, p.Outcome.Value = refs[at].Name, refs[at].Value
 	}
 }
+
+// inFields, as a label index, names the exemplar's ID fields.
+const inFields = -2
 
 // labelIDs gathers what the reference labels of one exemplar say. Labels
 // are named by their place in Evidence.Refs(), -1 for none: pointers
@@ -230,6 +237,20 @@ func (g *labelIDs) add(refs []Label, i int) {
 			g.noteConflict(i)
 		}
 	}
+}
+
+// problemOr names the label at fault if there is one, else the label the
+// ID the exemplar does have came from (from), or its fields when the ID
+// came from there (fromLabel false): for a missing ID, the log then says
+// where the ID that is there was found.
+func (g *labelIDs) problemOr(from int, fromLabel bool) int {
+	switch {
+	case g.problem >= 0:
+		return g.problem
+	case !fromLabel:
+		return inFields
+	}
+	return from
 }
 
 func (g *labelIDs) noteConflict(i int) {

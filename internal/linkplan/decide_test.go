@@ -181,3 +181,34 @@ func TestEvidenceRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestUnlinkedNamesWhereTheIDCameFrom: an exemplar unlinked for a missing
+// ID names the label at fault, or, without one, where the ID it has came
+// from, so that the log's example_label says which label to fix.
+func TestUnlinkedNamesWhereTheIDCameFrom(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                 string
+		in                   cases.Exemplar
+		config               cases.Config
+		wantLabel, wantValue string
+	}{
+		{"trace ID label, no span", cases.Labels(cases.L("traceID", cases.T)), cases.Config{}, "traceID", cases.T},
+		{"trace ID in the field (the receiver moved trace_id)", cases.Exemplar{TraceID: cases.T}, cases.Config{}, ExemplarFieldsLabel, ""},
+		{"span ID label, no trace", cases.Labels(cases.L("spanID", cases.S)), cases.Config{}, "spanID", cases.S},
+		{"an invalid span label is the fault", cases.Labels(cases.L("traceID", cases.T), cases.L("spanID", "xyz")), cases.Config{}, "spanID", "xyz"},
+		{"by value, trace ID alone", cases.Labels(cases.L("request", cases.T)), cases.Config{DetectIDsByValue: true}, "request", cases.T},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reader, settings := fromConfig(tt.config)
+			ev := evidence(t, reader, settings, tt.in)
+			var plan Plan
+			Decide(&ev, settings, &plan)
+			require.Equal(t, Unlinked, plan.Outcome.Result)
+			assert.Equal(t, tt.wantLabel, plan.Outcome.Label)
+			assert.Equal(t, tt.wantValue, plan.Outcome.Value)
+		})
+	}
+}

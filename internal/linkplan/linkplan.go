@@ -21,6 +21,10 @@ import (
 // OpenTelemetry name, so that every backend reads it the same.
 const LoneTraceIDKey = "trace_id"
 
+// ExemplarFieldsLabel is Outcome.Label when an ID came in the exemplar's
+// fields rather than a label (the receiver moves an exact trace_id there).
+const ExemplarFieldsLabel = "exemplar_fields"
+
 // Settings are the parts of the configuration that the decision depends on.
 type Settings struct {
 	// OverwriteExistingIDs lets a label replace an ID the exemplar already
@@ -155,7 +159,9 @@ type Outcome struct {
 	// Reason is why an unlinked exemplar was not linked.
 	Reason linksummary.Reason
 	// Label and Value name the label at fault when the exemplar is
-	// unlinked; both are empty when no label is.
+	// unlinked. Without one, for a missing span (or trace) ID, they name
+	// the label that held the trace (or span) ID, or Label is
+	// ExemplarFieldsLabel when that ID came in the exemplar's field.
 	Label, Value string
 	// TraceLabel and SpanLabel name the first labels that held the trace
 	// and the span ID, if any.
