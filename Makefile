@@ -80,7 +80,8 @@ FUZZ_TARGETS := .:FuzzProcessor \
 	./internal/traceref:FuzzParseTraceID \
 	./internal/traceref:FuzzParseSpanID \
 	./internal/traceref:FuzzParseTraceContext \
-	./internal/traceref:FuzzBuiltinKind
+	./internal/traceref:FuzzBuiltinKind \
+	./internal/spanindex:FuzzIndex
 
 fuzz:
 	$(GO) run ./tools/fuzzrun -go $(GO) -fuzztime $(FUZZTIME) $(FUZZ_TARGETS)
