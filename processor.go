@@ -189,39 +189,3 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		// Summaries carry no exemplars; an empty metric carries nothing.
 	}
 }
-
-func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetric.ExemplarSlice, batch *batchState) {
-	for j := 0; j < exemplars.Len(); j++ {
-		ex := exemplars.At(j)
-		if ex.FilteredAttributes().Len() == 0 && !batch.debug {
-			// Fast path, with the outcome linkExemplar would have: without
-			// labels an exemplar references no trace, or is linked already
-			// when both fields are set. Other cases take the general path.
-			switch noTrace, noSpan := ex.TraceID() == zeroTraceID, ex.SpanID() == zeroSpanID; {
-			case noTrace && noSpan:
-				continue
-			case !noTrace && !noSpan:
-				batch.counts.AddLinked(linksummary.SourceExemplarFields)
-				continue
-			}
-		}
-		p.linkExemplar(metricName, ex, batch)
-	}
-}
-
-// linkExemplar collects what one exemplar carries, decides what to do with
-// it, writes that and counts it.
-func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
-	ev := &batch.evidence
-	p.collect(ex, ev)
-	if ev.ReferencesNoTrace() {
-		return // most exemplars without ID labels: skip the rest
-	}
-	plan := &batch.plan
-	linkplan.Decide(ev, p.settings, plan)
-	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linksummary.ReasonMissingSpanID {
-		p.lookUpSpan(ex, ev, plan, batch)
-	}
-	p.apply(ex, ev, plan, batch)
-	p.count(metricName, plan, batch)
-}

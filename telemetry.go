@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
@@ -43,33 +42,6 @@ func (p *exemplarLinkProcessor) logStart() {
 		// (seconds, a bare number in the collector's log).
 		zap.Stringer("summary_interval", p.cfg.SummaryInterval),
 	)
-}
-
-// count adds the plan's outcome to the batch's counts and, at debug level,
-// logs it.
-func (p *exemplarLinkProcessor) count(metricName string, plan *linkplan.Plan, batch *batchState) {
-	o := &plan.Outcome
-	switch o.Result {
-	case linkplan.Linked:
-		batch.counts.AddLinked(o.Source)
-		if batch.debug {
-			p.logger.Debug("Exemplar linked",
-				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
-				zap.String("source", o.Source.String()),
-				zap.String("trace_label", linksummary.Truncate(o.TraceLabel, linksummary.MaxValueLength)),
-				zap.String("span_label", linksummary.Truncate(o.SpanLabel, linksummary.MaxValueLength)),
-				zap.String("trace_id", plan.TraceID.String()),
-				zap.String("span_id", plan.SpanID.String()))
-		}
-	case linkplan.Unlinked:
-		batch.counts.AddUnlinked(o.Reason, metricName, o.Label, o.Value)
-		if batch.debug && plan.WriteLoneTraceID {
-			p.logger.Debug("Exemplar has no span ID; trace ID kept as a label",
-				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
-				zap.String("label", linkplan.LoneTraceIDKey),
-				zap.String("trace_id", plan.TraceID.String()))
-		}
-	}
 }
 
 // record adds a batch's counts to the telemetry counters, with the

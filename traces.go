@@ -8,13 +8,11 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.uber.org/zap"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 )
 
@@ -131,41 +129,4 @@ func toIndexed(span ptrace.Span, s *spanindex.Span) bool {
 
 func toNanos(ts pcommon.Timestamp) int64 {
 	return int64(min(uint64(ts), math.MaxInt64))
-}
-
-// lookUpSpan asks the span index for the span of an exemplar that
-// Decide left unlinked for lack of a span ID, then decides again with the
-// answer. The resolution cache answers first, so that an exemplar a target
-// re-exposes on every scrape stays linked after its spans were evicted.
-func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
-	traces := batch.traces
-	// The prometheus receiver stamps an exemplar without a timestamp with
-	// the scrape time, the point's timestamp: that is no timestamp.
-	at := ex.Timestamp()
-	hasTime := at != 0 && at != batch.pointTime
-	key := spanindex.ResolutionKey{TraceID: plan.TraceID}
-	if hasTime {
-		key.Timestamp = toNanos(at)
-	}
-	if ex.ValueType() == pmetric.ExemplarValueTypeInt {
-		key.Value = spanindex.ValueBits(true, ex.IntValue(), 0)
-	} else {
-		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
-	}
-	var res spanindex.Result
-	if span, ok := traces.resolutions.Get(&key); ok {
-		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
-	} else {
-		if batch.spans == nil {
-			// One allocation per batch that needs the index, enough for a
-			// span, its parents and a few siblings.
-			batch.spans = make([]spanindex.Span, 0, 16)
-		}
-		res, batch.spans = traces.index.Lookup(plan.TraceID, key.Timestamp, hasTime, batch.spans)
-		if res.Outcome == spanindex.Found {
-			traces.resolutions.Put(&key, res.SpanID)
-		}
-	}
-	ev.Traces = linkplan.TracesLookup{Done: true, TraceID: plan.TraceID, Result: res}
-	linkplan.Decide(ev, p.settings, plan)
 }

@@ -1,14 +1,62 @@
 package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkprocessor"
 
+// This file is the path of one exemplar, top to bottom: linkExemplars
+// takes a data point's exemplars (with the fast path for those without
+// labels), linkExemplar runs each through collect (read the references
+// into linkplan.Evidence), linkplan.Decide (the rules, a pure function),
+// lookUpSpan (the span index, for a trace-only exemplar when the
+// component is also in a traces pipeline), apply (write the plan) and
+// count (telemetry and the log summary).
+
 import (
 	"encoding/hex"
+	"math"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
+
+func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetric.ExemplarSlice, batch *batchState) {
+	for j := 0; j < exemplars.Len(); j++ {
+		ex := exemplars.At(j)
+		if ex.FilteredAttributes().Len() == 0 && !batch.debug {
+			// Fast path, with the outcome linkExemplar would have: without
+			// labels an exemplar references no trace, or is linked already
+			// when both fields are set. Other cases take the general path.
+			switch noTrace, noSpan := ex.TraceID() == zeroTraceID, ex.SpanID() == zeroSpanID; {
+			case noTrace && noSpan:
+				continue
+			case !noTrace && !noSpan:
+				batch.counts.AddLinked(linksummary.SourceExemplarFields)
+				continue
+			}
+		}
+		p.linkExemplar(metricName, ex, batch)
+	}
+}
+
+// linkExemplar collects what one exemplar carries, decides what to do with
+// it, writes that and counts it.
+func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemplar, batch *batchState) {
+	ev := &batch.evidence
+	p.collect(ex, ev)
+	if ev.ReferencesNoTrace() {
+		return // most exemplars without ID labels: skip the rest
+	}
+	plan := &batch.plan
+	linkplan.Decide(ev, p.settings, plan)
+	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linksummary.ReasonMissingSpanID {
+		p.lookUpSpan(ex, ev, plan, batch)
+	}
+	p.apply(ex, ev, plan, batch)
+	p.count(metricName, plan, batch)
+}
 
 // collect fills ev with what the exemplar carries, in one pass over its
 // labels: its ID fields and its reference labels, decoded, in label order.
@@ -76,6 +124,43 @@ func valueForLog(v pcommon.Value) string {
 		return v.Str()
 	}
 	return v.Type().String()
+}
+
+// lookUpSpan asks the span index for the span of an exemplar that
+// Decide left unlinked for lack of a span ID, then decides again with the
+// answer. The resolution cache answers first, so that an exemplar a target
+// re-exposes on every scrape stays linked after its spans were evicted.
+func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
+	traces := batch.traces
+	// The prometheus receiver stamps an exemplar without a timestamp with
+	// the scrape time, the point's timestamp: that is no timestamp.
+	at := ex.Timestamp()
+	hasTime := at != 0 && at != batch.pointTime
+	key := spanindex.ResolutionKey{TraceID: plan.TraceID}
+	if hasTime {
+		key.Timestamp = toNanos(at)
+	}
+	if ex.ValueType() == pmetric.ExemplarValueTypeInt {
+		key.Value = spanindex.ValueBits(true, ex.IntValue(), 0)
+	} else {
+		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
+	}
+	var res spanindex.Result
+	if span, ok := traces.resolutions.Get(&key); ok {
+		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
+	} else {
+		if batch.spans == nil {
+			// One allocation per batch that needs the index, enough for a
+			// span, its parents and a few siblings.
+			batch.spans = make([]spanindex.Span, 0, 16)
+		}
+		res, batch.spans = traces.index.Lookup(plan.TraceID, key.Timestamp, hasTime, batch.spans)
+		if res.Outcome == spanindex.Found {
+			traces.resolutions.Put(&key, res.SpanID)
+		}
+	}
+	ev.Traces = linkplan.TracesLookup{Done: true, TraceID: plan.TraceID, Result: res}
+	linkplan.Decide(ev, p.settings, plan)
 }
 
 // apply writes plan into the exemplar that collect read into ev.
@@ -172,4 +257,31 @@ func valueAt(attrs pcommon.Map, index int) (value pcommon.Value, ok bool) {
 		return true
 	})
 	return value, ok
+}
+
+// count adds the plan's outcome to the batch's counts and, at debug level,
+// logs it.
+func (p *exemplarLinkProcessor) count(metricName string, plan *linkplan.Plan, batch *batchState) {
+	o := &plan.Outcome
+	switch o.Result {
+	case linkplan.Linked:
+		batch.counts.AddLinked(o.Source)
+		if batch.debug {
+			p.logger.Debug("Exemplar linked",
+				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+				zap.String("source", o.Source.String()),
+				zap.String("trace_label", linksummary.Truncate(o.TraceLabel, linksummary.MaxValueLength)),
+				zap.String("span_label", linksummary.Truncate(o.SpanLabel, linksummary.MaxValueLength)),
+				zap.String("trace_id", plan.TraceID.String()),
+				zap.String("span_id", plan.SpanID.String()))
+		}
+	case linkplan.Unlinked:
+		batch.counts.AddUnlinked(o.Reason, metricName, o.Label, o.Value)
+		if batch.debug && plan.WriteLoneTraceID {
+			p.logger.Debug("Exemplar has no span ID; trace ID kept as a label",
+				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),
+				zap.String("label", linkplan.LoneTraceIDKey),
+				zap.String("trace_id", plan.TraceID.String()))
+		}
+	}
 }
