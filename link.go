@@ -33,7 +33,7 @@ func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetr
 			case noTrace && noSpan:
 				continue
 			case !noTrace && !noSpan:
-				batch.counts.AddLinked(linksummary.SourceExemplarFields)
+				batch.counts.AddLinked(linkplan.SourceExemplarFields)
 				continue
 			}
 		}
@@ -51,7 +51,7 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	}
 	plan := &batch.plan
 	linkplan.Decide(ev, p.settings, plan)
-	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linksummary.ReasonMissingSpanID {
+	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linkplan.ReasonMissingSpanID {
 		p.lookUpSpan(ex, ev, plan, batch)
 	}
 	p.apply(ex, ev, plan, batch)

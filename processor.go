@@ -53,8 +53,8 @@ type exemplarLinkProcessor struct {
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
-	linkedOptions   [linksummary.NumSources]metric.AddOption
-	unlinkedOptions [linksummary.NumReasons]metric.AddOption
+	linkedOptions   [linkplan.NumSources]metric.AddOption
+	unlinkedOptions [linkplan.NumReasons]metric.AddOption
 }
 
 func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*exemplarLinkProcessor, error) {

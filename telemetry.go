@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
@@ -19,11 +20,11 @@ import (
 func (p *exemplarLinkProcessor) buildCountOptions() {
 	for s := range p.linkedOptions {
 		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
-			attribute.String(metadata.AttributeSource, linksummary.Source(s).String())))
+			attribute.String(metadata.AttributeSource, linkplan.Source(s).String())))
 	}
 	for r := range p.unlinkedOptions {
 		p.unlinkedOptions[r] = metric.WithAttributeSet(attribute.NewSet(
-			attribute.String(metadata.AttributeReason, linksummary.Reason(r).String())))
+			attribute.String(metadata.AttributeReason, linkplan.Reason(r).String())))
 	}
 }
 

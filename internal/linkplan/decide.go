@@ -3,7 +3,6 @@ package linkplan
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
@@ -71,12 +70,12 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 	if ids.conflict >= 0 {
 		// Labels that disagree cannot be resolved without guessing: leave
 		// the exemplar exactly as it came.
-		plan.unlinked(linksummary.ReasonConflict, refs, ids.conflict)
+		plan.unlinked(ReasonConflict, refs, ids.conflict)
 		return
 	}
 	if ids.unsampled >= 0 && !s.LinkUnsampled && (traceFromLabel || spanFromLabel) {
 		// The span was not recorded: a link would open nothing.
-		plan.unlinked(linksummary.ReasonUnsampled, refs, ids.unsampled)
+		plan.unlinked(ReasonUnsampled, refs, ids.unsampled)
 		return
 	}
 
@@ -87,13 +86,13 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 		plan.removeConverted(refs, trace, span, false)
 		plan.Outcome.Result, plan.Outcome.Source = Linked, sourceOf(traceFromLabel, refs, ids.traceFrom)
 	case hasTrace:
-		missing := linksummary.ReasonMissingSpanID
+		missing := ReasonMissingSpanID
 		if ev.Traces.Done && ev.Traces.TraceID == trace && ids.problem < 0 {
 			if r := &ev.Traces.Result; r.Outcome == spanindex.Found {
 				plan.SpanID = r.SpanID
 				plan.SetTraceID, plan.SetSpanID = trace != ev.TraceID, true
 				plan.removeConverted(refs, trace, r.SpanID, false)
-				plan.Outcome.Result, plan.Outcome.Source = Linked, linksummary.SourceTraces
+				plan.Outcome.Result, plan.Outcome.Source = Linked, SourceTraces
 				return
 			}
 			missing = tracesReason[ev.Traces.Result.Outcome]
@@ -101,18 +100,18 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 		plan.unlinked(ids.reason(refs, missing), refs, ids.problemOr(ids.traceFrom, traceFromLabel))
 		plan.keepTraceOnly(ev, refs, s, &ids)
 	case hasSpan:
-		plan.unlinked(ids.reason(refs, linksummary.ReasonMissingTraceID), refs, ids.problemOr(ids.spanFrom, spanFromLabel))
+		plan.unlinked(ids.reason(refs, ReasonMissingTraceID), refs, ids.problemOr(ids.spanFrom, spanFromLabel))
 	default:
-		plan.unlinked(ids.reason(refs, linksummary.ReasonInvalidValue), refs, ids.problem)
+		plan.unlinked(ids.reason(refs, ReasonInvalidValue), refs, ids.problem)
 	}
 }
 
 // tracesReason is why the span index chose no span, as counted.
-var tracesReason = [...]linksummary.Reason{
-	spanindex.TraceNotSeen: linksummary.ReasonTraceNotSeen,
-	spanindex.NoSpan:       linksummary.ReasonSpanNotFound,
-	spanindex.NoEntrySpan:  linksummary.ReasonNoEntrySpan,
-	spanindex.Ambiguous:    linksummary.ReasonAmbiguous,
+var tracesReason = [...]Reason{
+	spanindex.TraceNotSeen: ReasonTraceNotSeen,
+	spanindex.NoSpan:       ReasonSpanNotFound,
+	spanindex.NoEntrySpan:  ReasonNoEntrySpan,
+	spanindex.Ambiguous:    ReasonAmbiguous,
 }
 
 // decideByValue decides an exemplar whose only references are by-value
@@ -132,22 +131,22 @@ func decideByValue(refs []Label, s Settings, plan *Plan) {
 	}
 	switch {
 	case traces != 1 || spans > 1 || spans == 1 && refs[trace].Ref.Kind == traceref.TraceContextLabel:
-		plan.unlinked(linksummary.ReasonAmbiguous, refs, 0)
+		plan.unlinked(ReasonAmbiguous, refs, 0)
 		return
 	case refs[trace].Ref.Unsampled && !s.LinkUnsampled:
-		plan.unlinked(linksummary.ReasonUnsampled, refs, trace)
+		plan.unlinked(ReasonUnsampled, refs, trace)
 		return
 	case refs[trace].Ref.Kind == traceref.TraceContextLabel:
 		span = trace
 	case spans == 0:
-		plan.unlinked(linksummary.ReasonMissingSpanID, refs, trace)
+		plan.unlinked(ReasonMissingSpanID, refs, trace)
 		return
 	}
 	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
 	plan.SetTraceID, plan.SetSpanID = true, true
 	plan.removeConverted(refs, plan.TraceID, plan.SpanID, false)
 	plan.byValue = true
-	plan.Outcome = Outcome{Result: Linked, Source: linksummary.SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
+	plan.Outcome = Outcome{Result: Linked, Source: SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
 }
 
 // keepTraceOnly places the trace ID of an exemplar without a span ID.
@@ -181,7 +180,7 @@ func (p *Plan) removeConverted(refs []Label, trace pcommon.TraceID, span pcommon
 // unlinked counts the exemplar as unlinked for r, with refs[at] as the
 // label to name (none when at is -1, the exemplar's fields when at is
 // inFields).
-func (p *Plan) unlinked(r linksummary.Reason, refs []Label, at int) {
+func (p *Plan) unlinked(r Reason, refs []Label, at int) {
 	p.Outcome.Result, p.Outcome.Reason = Unlinked, r
 	switch {
 	case at == inFields:
@@ -271,13 +270,13 @@ func (g *labelIDs) names(refs []Label) (trace, span string) {
 
 // reason prefers the concrete fault of a label (an invalid or zero value)
 // over the generic missing-ID reason it caused.
-func (g *labelIDs) reason(refs []Label, missing linksummary.Reason) linksummary.Reason {
+func (g *labelIDs) reason(refs []Label, missing Reason) Reason {
 	if g.problem >= 0 {
 		switch refs[g.problem].Ref.Problem {
 		case traceref.Invalid:
-			return linksummary.ReasonInvalidValue
+			return ReasonInvalidValue
 		case traceref.ZeroID:
-			return linksummary.ReasonZeroID
+			return ReasonZeroID
 		}
 	}
 	return missing
@@ -300,17 +299,17 @@ func resolve[ID pcommon.TraceID | pcommon.SpanID](field, label ID, hasLabel, ove
 	}
 }
 
-func sourceOf(fromLabel bool, refs []Label, from int) linksummary.Source {
+func sourceOf(fromLabel bool, refs []Label, from int) Source {
 	if !fromLabel {
-		return linksummary.SourceExemplarFields
+		return SourceExemplarFields
 	}
 	switch refs[from].Ref.Format {
 	case traceref.FormatTraceparent:
-		return linksummary.SourceTraceparent
+		return SourceTraceparent
 	case traceref.FormatUberTraceID:
-		return linksummary.SourceUberTraceID
+		return SourceUberTraceID
 	case traceref.FormatB3:
-		return linksummary.SourceB3
+		return SourceB3
 	}
-	return linksummary.SourceIDLabel
+	return SourceIDLabel
 }

@@ -11,7 +11,6 @@ package linkplan
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/traceref"
 )
@@ -155,9 +154,9 @@ const (
 type Outcome struct {
 	Result Result
 	// Source is where a linked exemplar's trace ID came from.
-	Source linksummary.Source
+	Source Source
 	// Reason is why an unlinked exemplar was not linked.
-	Reason linksummary.Reason
+	Reason Reason
 	// Label and Value name the label at fault when the exemplar is
 	// unlinked. Without one, for a missing span (or trace) ID, they name
 	// the label that held the trace (or span) ID, or Label is

@@ -11,51 +11,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 )
-
-// Source is how an exemplar got linked: where its trace ID came from, or
-// SourceTraces when its span was found among the spans the processor saw.
-type Source uint8
-
-const (
-	SourceIDLabel Source = iota
-	SourceTraceparent
-	SourceUberTraceID
-	SourceB3
-	SourceExemplarFields
-	SourceByValue
-	SourceTraces
-	NumSources
-)
-
-// String returns the telemetry attribute value.
-func (s Source) String() string { return metadata.AttributeSourceValues[s] }
-
-// Reason is why an exemplar that references a trace was left unlinked.
-type Reason uint8
-
-const (
-	ReasonInvalidValue Reason = iota
-	ReasonZeroID
-	ReasonMissingSpanID
-	ReasonMissingTraceID
-	ReasonConflict
-	ReasonAmbiguous
-	ReasonUnsampled
-	// The exemplar has a trace ID and no span ID, and the processor also
-	// sees spans: none of its trace was seen (ReasonTraceNotSeen), none
-	// was active at its timestamp (ReasonSpanNotFound), or it has no
-	// timestamp and the trace no single entry span (ReasonNoEntrySpan;
-	// several are ReasonAmbiguous).
-	ReasonTraceNotSeen
-	ReasonSpanNotFound
-	ReasonNoEntrySpan
-	NumReasons
-)
-
-// String returns the telemetry attribute value.
-func (r Reason) String() string { return metadata.AttributeReasonValues[r] }
 
 // MaxValueLength bounds any label value written to the log; scrape targets
 // control those bytes.
@@ -64,7 +21,7 @@ const MaxValueLength = 64
 // Example describes one unlinked exemplar, for the summary line.
 type Example struct {
 	Metric string
-	Reason Reason
+	Reason linkplan.Reason
 	Label  string
 	Value  string
 }
@@ -72,18 +29,18 @@ type Example struct {
 // Counts is what happened to the exemplars of one batch. The zero value is
 // ready to use; it is filled on the hot path without allocating.
 type Counts struct {
-	Linked     [NumSources]int64
-	Unlinked   [NumReasons]int64
+	Linked     [linkplan.NumSources]int64
+	Unlinked   [linkplan.NumReasons]int64
 	Example    Example
 	hasExample bool
 }
 
 // AddLinked counts a linked exemplar.
-func (c *Counts) AddLinked(s Source) { c.Linked[s]++ }
+func (c *Counts) AddLinked(s linkplan.Source) { c.Linked[s]++ }
 
 // AddUnlinked counts an unlinked exemplar and keeps the first one as the
 // batch's example. label and value may be empty when no label is at fault.
-func (c *Counts) AddUnlinked(r Reason, metric, label, value string) {
+func (c *Counts) AddUnlinked(r linkplan.Reason, metric, label, value string) {
 	c.Unlinked[r]++
 	if !c.hasExample {
 		c.Example = Example{Metric: metric, Reason: r, Label: label, Value: value}
@@ -169,16 +126,16 @@ func (l *Logger) Flush() {
 
 func (l *Logger) logLocked(now time.Time) {
 	c := &l.pending
-	bySource := make([]zap.Field, 0, NumSources)
+	bySource := make([]zap.Field, 0, linkplan.NumSources)
 	for s, v := range c.Linked {
 		if v > 0 {
-			bySource = append(bySource, zap.Int64(Source(s).String(), v))
+			bySource = append(bySource, zap.Int64(linkplan.Source(s).String(), v))
 		}
 	}
-	byReason := make([]zap.Field, 0, NumReasons)
+	byReason := make([]zap.Field, 0, linkplan.NumReasons)
 	for r, v := range c.Unlinked {
 		if v > 0 {
-			byReason = append(byReason, zap.Int64(Reason(r).String(), v))
+			byReason = append(byReason, zap.Int64(linkplan.Reason(r).String(), v))
 		}
 	}
 	fields := []zap.Field{

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
+
 	"github.com/stretchr/testify/assert"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
 type fakeClock struct{ t time.Time }
@@ -32,7 +32,7 @@ func TestRateLimit(t *testing.T) {
 	l, clock, logs := newTestLogger(time.Minute)
 	for i := range 10_000 {
 		var c Counts
-		c.AddUnlinked(ReasonInvalidValue, "m", "traceID", strings.Repeat("x", i%200))
+		c.AddUnlinked(linkplan.ReasonInvalidValue, "m", "traceID", strings.Repeat("x", i%200))
 		l.Add(&c)
 		clock.t = clock.t.Add(time.Millisecond) // 10 s in all
 	}
@@ -40,7 +40,7 @@ func TestRateLimit(t *testing.T) {
 
 	clock.t = clock.t.Add(time.Minute)
 	var c Counts
-	c.AddLinked(SourceTraceparent)
+	c.AddLinked(linkplan.SourceTraceparent)
 	l.Add(&c)
 	require.Equal(t, 1, logs.Len())
 	fields := logs.All()[0].ContextMap()
@@ -69,7 +69,7 @@ func TestSummaryOff(t *testing.T) {
 	t.Parallel()
 	l, clock, logs := newTestLogger(0)
 	var c Counts
-	c.AddLinked(SourceIDLabel)
+	c.AddLinked(linkplan.SourceIDLabel)
 	l.Add(&c)
 	clock.t = clock.t.Add(time.Hour)
 	l.Add(&c)
@@ -92,50 +92,5 @@ func TestTruncate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, Truncate(tt.in, tt.n), tt.in)
-	}
-}
-
-func TestEnumNames(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "exemplar_fields", SourceExemplarFields.String())
-	assert.Equal(t, "missing_span_id", ReasonMissingSpanID.String())
-}
-
-// TestEveryValueIsDeclared holds each Source and Reason to the attribute
-// value it is counted under (String indexes metadata's enum lists, so a
-// constant moved in one list and not the other would count under another
-// value) and every constant to a value.
-func TestEveryValueIsDeclared(t *testing.T) {
-	t.Parallel()
-	sources := map[Source]string{
-		SourceIDLabel:        "id_label",
-		SourceTraceparent:    "traceparent",
-		SourceUberTraceID:    "uber_trace_id",
-		SourceB3:             "b3",
-		SourceExemplarFields: "exemplar_fields",
-		SourceByValue:        "by_value",
-		SourceTraces:         "traces",
-	}
-	reasons := map[Reason]string{
-		ReasonInvalidValue:   "invalid_value",
-		ReasonZeroID:         "zero_id",
-		ReasonMissingSpanID:  "missing_span_id",
-		ReasonMissingTraceID: "missing_trace_id",
-		ReasonConflict:       "conflict",
-		ReasonAmbiguous:      "ambiguous",
-		ReasonUnsampled:      "unsampled",
-		ReasonTraceNotSeen:   "trace_not_seen",
-		ReasonSpanNotFound:   "span_not_found",
-		ReasonNoEntrySpan:    "no_entry_span",
-	}
-	require.Len(t, sources, int(NumSources))
-	require.Len(t, metadata.AttributeSourceValues, int(NumSources))
-	for s, want := range sources {
-		assert.Equal(t, want, s.String())
-	}
-	require.Len(t, reasons, int(NumReasons))
-	require.Len(t, metadata.AttributeReasonValues, int(NumReasons))
-	for r, want := range reasons {
-		assert.Equal(t, want, r.String())
 	}
 }
