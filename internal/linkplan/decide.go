@@ -9,34 +9,34 @@ import (
 
 // Decide writes into plan what happens to the exemplar described by ev
 // (into the caller's Plan: returning the 170-byte Plan and copying it took
-// a quarter of Decide's time in a profile of the mixed batch). The rules,
-// in order:
-//  1. An exemplar with no reference label and no ID references no trace:
-//     nothing changes, nothing is counted.
-//  2. The labels give at most one trace ID and one span ID: the first
-//     convertible label of each kind. A later label holding a different
-//     one, or a label that differs from an ID already in the fields
-//     (unless OverwriteExistingIDs), is a conflict: nothing changes.
-//  3. With both IDs, they go into the fields and every label holding only
-//     those IDs is removed: linked.
-//  4. With a trace ID only, it goes into the TraceID field
+// a quarter of Decide's time in a profile of the mixed batch). The rules
+// are numbered as README "What it writes" numbers them
+// (TestRulesMatchREADME):
+//  1. A valid ID goes into its field and the labels holding only IDs now in
+//     the fields are removed; with both IDs the exemplar is linked. A
+//     trace-context label goes only once both its IDs are in the fields.
+//  2. A label that cannot be converted stays as it was; the first such
+//     label is the fault counted (invalid_value, zero_id).
+//  3. An ID already in a field wins unless OverwriteExistingIDs; a label
+//     holding the same ID is removed, one holding another is a conflict.
+//  4. References that disagree (two labels, or a label and a field) leave
+//     the exemplar exactly as it came: conflict.
+//  5. A trace ID without a span ID goes into the TraceID field
 //     (TraceOnlyInField) or into the LoneTraceIDKey label, unless that
-//     label holds anything else, in which case nothing changes: unlinked.
-//     But when the span index was asked about that trace (Evidence.Traces)
-//     and no label is at fault, the span it chose goes into the SpanID
-//     field and the trace ID into the TraceID field: linked from traces.
-//     If it chose none, its reason is counted instead of missing_span_id.
-//     An exemplar that names a span ID never gets another one.
-//  5. With a span ID only, or no valid ID, nothing changes: unlinked.
-//
-// Between 2 and 3: unless LinkUnsampled, references whose trace context
-// says the span was not sampled leave the exemplar as it came (unsampled).
-// An exemplar with no reference label and no ID, but by-value candidates
-// (DetectIDsByValue), is decided by decideByValue instead.
-//
-// An unlinked exemplar is counted with the concrete fault of its first
-// unconvertible label (invalid_value, zero_id) where it has one, else with
-// the ID it lacks.
+//     label holds anything else, in which case nothing changes: unlinked,
+//     missing_span_id.
+//  6. A span ID without a trace ID changes nothing: missing_trace_id.
+//  7. Unless LinkUnsampled, references whose trace context says the span
+//     was not sampled leave the exemplar as it came: unsampled.
+//  8. An exemplar with no reference label and no ID, but by-value
+//     candidates (DetectIDsByValue), is decided by decideByValue.
+//  9. Nothing else changes, and an exemplar with no reference label and no
+//     ID is not counted at all.
+//  10. A trace-only exemplar whose trace the span index was asked about
+//     (Evidence.Traces), with no label at fault, gets the span the index
+//     chose: linked, source traces. If it chose none, its reason is counted
+//     instead of missing_span_id. An exemplar naming a span ID never gets
+//     another one.
 func Decide(ev *Evidence, s Settings, plan *Plan) {
 	*plan = Plan{}
 	if ev.ReferencesNoTrace() {

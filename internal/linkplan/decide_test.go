@@ -2,6 +2,9 @@ package linkplan
 
 import (
 	"encoding/hex"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -211,4 +214,36 @@ func TestUnlinkedNamesWhereTheIDCameFrom(t *testing.T) {
 			assert.Equal(t, tt.wantValue, plan.Outcome.Value)
 		})
 	}
+}
+
+// TestRulesMatchREADME: Decide's doc comment and the README's "What it
+// writes" list number the same rules, so that a rule added to one and not
+// the other fails here.
+func TestRulesMatchREADME(t *testing.T) {
+	t.Parallel()
+	numbered := func(text, itemPrefix string) []string {
+		var nums []string
+		for _, line := range strings.Split(text, "\n") {
+			if m := regexp.MustCompile(`^` + itemPrefix + `(\d+)\. `).FindStringSubmatch(line); m != nil {
+				nums = append(nums, m[1])
+			}
+		}
+		return nums
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	section := string(readme)
+	start := strings.Index(section, "**What it writes:**")
+	require.NotEqual(t, -1, start, "README has no \"What it writes\" list")
+	section = section[start:]
+	section = section[:strings.Index(section, "\n### ")]
+
+	src, err := os.ReadFile("decide.go")
+	require.NoError(t, err)
+	doc := string(src)
+	doc = doc[strings.Index(doc, "// Decide writes"):strings.Index(doc, "func Decide(")]
+
+	inREADME, inCode := numbered(section, ""), numbered(doc, `//\s+`)
+	require.NotEmpty(t, inCode)
+	assert.Equal(t, inREADME, inCode, "rules numbered in README \"What it writes\" and in Decide's doc comment")
 }
