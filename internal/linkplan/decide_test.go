@@ -235,8 +235,7 @@ func TestRulesMatchREADME(t *testing.T) {
 	section := string(readme)
 	start := strings.Index(section, "**What it writes:**")
 	require.NotEqual(t, -1, start, "README has no \"What it writes\" list")
-	section = section[start:]
-	section = section[:strings.Index(section, "\n### ")]
+	section, _, _ = strings.Cut(section[start:], "\n### ")
 
 	src, err := os.ReadFile("decide.go")
 	require.NoError(t, err)
