@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/genproto/googleapis/api/distribution"
 	metricpb "google.golang.org/genproto/googleapis/api/metric"
 	"google.golang.org/grpc"
@@ -199,4 +202,35 @@ func TestForEachChunk(t *testing.T) {
 	}))
 	assert.Equal(t, want, got)
 	assert.Equal(t, []int{4, 4, 4, 4, 2}, sizes)
+}
+
+// TestWaitForScrapes: a scrape still in the pipelines when the deadline
+// passes is waited for, and a failure's counts agree with themselves (it
+// said "no 3 scrapes within the deadline (got 3)").
+func TestWaitForScrapes(t *testing.T) {
+	t.Parallel()
+	set := pipelineSettings{Scrapes: 3, Interval: time.Second, Timeout: time.Second}
+	_, logs := observer.New(zapcore.WarnLevel)
+	pt := newPassThrough("http://127.0.0.1:1/metrics", time.Second, 1, 1)
+
+	t.Run("the last scrape finishes after the deadline", func(t *testing.T) {
+		t.Parallel()
+		fan := newFanout(3, nil, nil, nil, nil)
+		fan.started.Store(3)
+		fan.done.Store(2)
+		finish := time.AfterFunc(300*time.Millisecond, func() {
+			fan.done.Store(3)
+			fan.notify <- struct{}{}
+		})
+		t.Cleanup(func() { finish.Stop() })
+		assert.Empty(t, waitForScrapes(t.Context(), set, 20*time.Millisecond, fan, pt, logs))
+	})
+	t.Run("no next scrape", func(t *testing.T) {
+		t.Parallel()
+		fan := newFanout(3, nil, nil, nil, nil)
+		fan.started.Store(2)
+		fan.done.Store(2)
+		assert.Equal(t, "2 of 3 scrapes went through the pipelines; the next did not come within 20ms (--interval 1s, --timeout 1s)",
+			waitForScrapes(t.Context(), set, 20*time.Millisecond, fan, pt, logs))
+	})
 }

@@ -67,6 +67,9 @@ type pipelineSettings struct {
 type fanout struct {
 	linked, stock       consumer.Metrics
 	gcmLinked, gcmStock *observedStandin
+	// max is the number of scrapes to take; the report describes the
+	// last of them, whatever comes before the pipelines shut down.
+	max int64
 
 	// started and done count the scrapes that entered and left
 	// ConsumeMetrics; the wait loop reads them without blocking on mu.
@@ -80,8 +83,9 @@ type fanout struct {
 	linkedErr, stockErr error
 }
 
-func newFanout(linked, stock consumer.Metrics, gcmLinked, gcmStock *observedStandin) *fanout {
+func newFanout(scrapes int, linked, stock consumer.Metrics, gcmLinked, gcmStock *observedStandin) *fanout {
 	return &fanout{
+		max:    int64(scrapes),
 		linked: linked, stock: stock, gcmLinked: gcmLinked, gcmStock: gcmStock,
 		notify: make(chan struct{}, 1),
 		seen:   map[uint64]struct{}{},
@@ -95,6 +99,9 @@ func (f *fanout) Capabilities() consumer.Capabilities {
 }
 
 func (f *fanout) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if f.done.Load() >= f.max {
+		return nil
+	}
 	f.started.Add(1)
 	// Scrapes go through one at a time; the receiver makes them one at a
 	// time anyway.
@@ -251,7 +258,7 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 	if err != nil {
 		return nil, fmt.Errorf("exemplar_link: %w", err)
 	}
-	fan := newFanout(proc, expStock, gcmLinked, gcmStock)
+	fan := newFanout(set.Scrapes, proc, expStock, gcmLinked, gcmStock)
 
 	rf := prometheusreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig()
@@ -286,7 +293,8 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 		}
 	}
 
-	res := &pipelineResult{Failure: waitForScrapes(ctx, set, fan, pt, logs)}
+	patience := 2*set.Interval + set.Timeout + 10*time.Second
+	res := &pipelineResult{Failure: waitForScrapes(ctx, set, patience, fan, pt, logs)}
 	res.Scrapes = pt.Records()
 	fan.mu.Lock()
 	res.Batches, res.Last = int(fan.done.Load()), fan.last
@@ -304,10 +312,10 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 // The deadline is for progress, not for the whole run: the first scrape
 // comes within one interval (Prometheus spreads targets over it) and takes
 // at most the timeout, and so does each next one after the one before went
-// through. A scrape still going through the pipelines is waited for: a
-// large exposition takes a while, and how long is bounded by --max-body.
-func waitForScrapes(ctx context.Context, set pipelineSettings, fan *fanout, pt *passThrough, logs *observer.ObservedLogs) string {
-	patience := 2*set.Interval + set.Timeout + 10*time.Second
+// through: patience is that, with room to spare. A scrape still going
+// through the pipelines is waited for: a large exposition takes a while,
+// and how long is bounded by --max-samples.
+func waitForScrapes(ctx context.Context, set pipelineSettings, patience time.Duration, fan *fanout, pt *passThrough, logs *observer.ObservedLogs) string {
 	deadline := time.NewTimer(patience)
 	defer deadline.Stop()
 	progress := -1
