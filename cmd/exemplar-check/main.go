@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -54,11 +55,27 @@ type options struct {
 	interval     time.Duration
 	scrapes      int
 	maxBody      int64
+	maxSamples   int64
 	maxExemplars int
 	project      string
 }
 
+// defaultMaxSamples is --max-samples' default: memory grows with the
+// samples of an exposition, not its bytes. Peak RSS measured on a busy
+// 2-core machine (the README states the figures): 150,000 counter series
+// 0.66 GB; 200,000 samples of as many distinct metrics, the costliest
+// shape tried, 0.79 GB.
+const defaultMaxSamples = 200_000
+
+// memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets
+// one: the garbage collector works harder near it instead of letting the
+// heap grow to twice what is live.
+const memoryLimit = 700 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stdout))
 	stop()
@@ -94,6 +111,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "scrape interval (at least --timeout)")
 	fs.IntVar(&o.scrapes, "scrapes", 3, "scrapes to make (at least 2: the exporter takes a series' first point as the baseline); the last one is reported")
 	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest exposition accepted, in bytes")
+	fs.Int64Var(&o.maxSamples, "max-samples", defaultMaxSamples, "most sample lines accepted in an exposition (memory grows with them: about 1 GB at the default)")
 	fs.IntVar(&o.maxExemplars, "max-exemplars", 100, "exemplars listed one by one; the rest are counted")
 	fs.StringVar(&o.project, "project", "exemplar-check", "the Cloud project the exporter writes to (it appears in the span names)")
 	return fs
@@ -137,6 +155,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, usageError{fmt.Sprintf("--interval %s is shorter than --timeout %s", o.interval, o.timeout)}
 	case o.maxBody <= 0:
 		return o, usageError{"--max-body must be positive"}
+	case o.maxSamples <= 0:
+		return o, usageError{"--max-samples must be positive"}
 	case o.maxExemplars < 0:
 		return o, usageError{"--max-exemplars must not be negative"}
 	case o.project == "":
@@ -192,6 +212,11 @@ func check(ctx context.Context, o options) (Report, error) {
 		if err != nil {
 			return Report{}, err
 		}
+		// Refused before anything starts; a URL's answer is counted as
+		// it passes through.
+		if c := (&sampleCounter{w: io.Discard, max: o.maxSamples}); !countSamples(c, body) {
+			return Report{}, fmt.Errorf("%s has more than %d samples (--max-samples)", o.file, o.maxSamples)
+		}
 		srv, err := serveLoopback(fileHandler(body, fileContentType(body)))
 		if err != nil {
 			return Report{}, fmt.Errorf("serve %s: %w", o.file, err)
@@ -200,7 +225,7 @@ func check(ctx context.Context, o options) (Report, error) {
 		target, name = "http://"+srv.addr+"/metrics", o.file
 	}
 
-	pt := newPassThrough(target, o.timeout, o.maxBody)
+	pt := newPassThrough(target, o.timeout, o.maxBody, o.maxSamples)
 	defer pt.transport.CloseIdleConnections()
 	ptSrv, err := serveLoopback(pt)
 	if err != nil {
@@ -228,26 +253,20 @@ func check(ctx context.Context, o options) (Report, error) {
 	if res.Failure != "" {
 		return Report{}, fmt.Errorf("%s: %s", name, res.Failure)
 	}
-	records, err := evaluate(ctx, res.Batches, rp)
+	records, err := evaluate(ctx, res.Last, rp)
 	if err != nil {
 		return Report{}, err
 	}
-	s := Summary{Target: name, Scrapes: len(res.Batches)}
+	s := Summary{Target: name, Scrapes: res.Batches}
 	if n := len(res.Scrapes); n > 0 {
 		s.ContentType = res.Scrapes[n-1].ContentType
 		s.Protocol, _ = protocolOf(s.ContentType)
 	}
-	for _, b := range res.Batches {
-		if b.LinkedErr != nil {
-			s.Notes = append(s.Notes, "the exporter after exemplar_link failed: "+oneLine(b.LinkedErr.Error()))
-			break
-		}
+	if res.LinkedErr != nil {
+		s.Notes = append(s.Notes, "the exporter after exemplar_link failed: "+oneLine(res.LinkedErr.Error()))
 	}
-	for _, b := range res.Batches {
-		if b.StockErr != nil {
-			s.Notes = append(s.Notes, "the stock pipeline's exporter failed: "+oneLine(b.StockErr.Error()))
-			break
-		}
+	if res.StockErr != nil {
+		s.Notes = append(s.Notes, "the stock pipeline's exporter failed: "+oneLine(res.StockErr.Error()))
 	}
 	return buildReport(s, records, contextLabels, o.maxExemplars), nil
 }
@@ -270,4 +289,10 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is empty", path)
 	}
 	return body, nil
+}
+
+// countSamples reports whether body is within c's limit.
+func countSamples(c *sampleCounter, body []byte) bool {
+	_, err := c.Write(body)
+	return err == nil
 }

@@ -6,7 +6,14 @@ package main
 // with no processor (the stock pipeline); each exporter writes to its own
 // in-process gcpstandin Cloud Monitoring. A second exemplar_link instance
 // with the same settings replays each exemplar alone, so its telemetry
-// tells why that one exemplar was or was not linked.
+// tells why that one exemplar was or was not linked (replay.go).
+//
+// Memory: a scrape is not kept. Each one is digested as it goes through
+// (its exemplars, a hash of each series key, and what Cloud Monitoring
+// accepted for it, indexed), and only the last digest and the series
+// hashes of the earlier scrapes stay. The stand-ins record nothing
+// (standin.go hands each accepted write to the check instead), so no cap
+// on stored points can evict what a scrape wrote.
 
 import (
 	"context"
@@ -14,9 +21,9 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/googlemanagedprometheusexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -27,23 +34,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/otel/attribute"
 	noopmetric "go.opentelemetry.io/otel/metric/noop"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
-	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
-)
-
-// The processor's telemetry, as its README and metadata.yaml state it.
-const (
-	metricLinked   = "otelcol_processor_exemplar_link_exemplars_linked"
-	metricUnlinked = "otelcol_processor_exemplar_link_exemplars_unlinked"
 )
 
 // scrapeFailedMessage is what the prometheus receiver logs (at Warn, with
@@ -62,65 +59,101 @@ type pipelineSettings struct {
 	Scrapes         int
 }
 
-// batch is one scrape as it went through both pipelines.
-type batch struct {
-	// In is the scrape as the receiver handed it on.
-	In pmetric.Metrics
-	// Linked and Stock are the Cloud Monitoring write requests the two
-	// exporters made for it.
-	Linked, Stock       []*monitoringpb.CreateTimeSeriesRequest
-	LinkedErr, StockErr error
-}
-
-// fanout gives each scrape to both pipelines, each its own copy, and
-// records what each exporter wrote for it. The exporters have no sending
-// queue, so a scrape's writes are done when ConsumeMetrics returns.
+// fanout gives each scrape to both pipelines, in chunks (chunk.go), and
+// digests it: the stock exporter reads a chunk, then exemplar_link (which
+// moves labels in place) gets the same chunk, so a scrape is never copied. The
+// exporters have no sending queue, so a scrape's writes are done when
+// ConsumeMetrics returns.
 type fanout struct {
 	linked, stock       consumer.Metrics
-	gcmLinked, gcmStock *gcpstandin.Server
+	gcmLinked, gcmStock *observedStandin
+	// max is the number of scrapes to take; the report describes the
+	// last of them, whatever comes before the pipelines shut down.
+	max int64
 
-	mu      sync.Mutex
-	batches []batch
-	notify  chan struct{}
+	// started and done count the scrapes that entered and left
+	// ConsumeMetrics; the wait loop reads them without blocking on mu.
+	started, done atomic.Int64
+	notify        chan struct{}
+
+	mu   sync.Mutex
+	seen map[uint64]struct{} // series of the scrapes before last
+	last *scrapeDigest
+	// linkedErr and stockErr are the first export error of each pipeline.
+	linkedErr, stockErr error
 }
 
-func (f *fanout) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+func newFanout(scrapes int, linked, stock consumer.Metrics, gcmLinked, gcmStock *observedStandin) *fanout {
+	return &fanout{
+		max:    int64(scrapes),
+		linked: linked, stock: stock, gcmLinked: gcmLinked, gcmStock: gcmStock,
+		notify: make(chan struct{}, 1),
+		seen:   map[uint64]struct{}{},
+	}
+}
+
+// Capabilities: the fanout owns what the receiver hands it, so that
+// exemplar_link may change it in place after the stock exporter read it.
+func (f *fanout) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: true}
+}
 
 func (f *fanout) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b := batch{In: pmetric.NewMetrics()}
-	md.CopyTo(b.In)
-	stock, linked := pmetric.NewMetrics(), pmetric.NewMetrics()
-	md.CopyTo(stock)
-	md.CopyTo(linked)
-
-	before := len(f.gcmStock.CreateTimeSeriesRequests())
-	b.StockErr = f.stock.ConsumeMetrics(ctx, stock)
-	b.Stock = f.gcmStock.CreateTimeSeriesRequests()[before:]
-
-	before = len(f.gcmLinked.CreateTimeSeriesRequests())
-	b.LinkedErr = f.linked.ConsumeMetrics(ctx, linked)
-	b.Linked = f.gcmLinked.CreateTimeSeriesRequests()[before:]
-
-	f.batches = append(f.batches, b)
-	select {
-	case f.notify <- struct{}{}:
-	default:
+	if f.done.Load() >= f.max {
+		return nil
 	}
-	return errors.Join(b.StockErr, b.LinkedErr)
-}
-
-func (f *fanout) Batches() []batch {
+	f.started.Add(1)
+	// Scrapes go through one at a time; the receiver makes them one at a
+	// time anyway.
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]batch(nil), f.batches...)
+	defer func() { // before the unlock: done counts f.last
+		f.done.Add(1)
+		select {
+		case f.notify <- struct{}{}:
+		default:
+		}
+	}()
+
+	if f.last != nil {
+		for _, h := range f.last.series {
+			f.seen[h] = struct{}{}
+		}
+		f.last.series = nil
+	}
+	d := &scrapeDigest{}
+	d.readScrape(md, f.seen)
+	f.gcmStock.begin()
+	f.gcmLinked.begin()
+	var stockErr, linkedErr error
+	_ = forEachChunk(md, chunkPoints, func(chunk pmetric.Metrics) error {
+		stockErr = errors.Join(stockErr, f.stock.ConsumeMetrics(ctx, chunk))
+		linkedErr = errors.Join(linkedErr, f.linked.ConsumeMetrics(ctx, chunk))
+		return nil
+	})
+	d.stock = f.gcmStock.end()
+	d.linked = f.gcmLinked.end()
+
+	f.last = d
+	if f.stockErr == nil {
+		f.stockErr = stockErr
+	}
+	if f.linkedErr == nil {
+		f.linkedErr = linkedErr
+	}
+	return errors.Join(stockErr, linkedErr)
 }
 
 // pipelineResult is what a run gathered.
 type pipelineResult struct {
-	Batches []batch
-	Scrapes []scrapeRecord
+	// Batches is the number of scrapes that went through both pipelines.
+	Batches int
+	// Last is the digest of the last of them (nil for none).
+	Last *scrapeDigest
+	// LinkedErr and StockErr are the first errors of the exporter after
+	// exemplar_link and of the stock pipeline's exporter.
+	LinkedErr, StockErr error
+	Scrapes             []scrapeRecord
 	// Failure is the one-line reason the scrapes failed, "" if they did not.
 	Failure string
 }
@@ -197,12 +230,12 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 	rcvLogger := zap.New(warnCore)
 	nop := zap.NewNop()
 
-	gcmLinked, err := gcpstandin.Start()
+	gcmLinked, err := startObservedStandin()
 	if err != nil {
 		return nil, fmt.Errorf("start the Cloud Monitoring stand-in: %w", err)
 	}
 	defer gcmLinked.Stop()
-	gcmStock, err := gcpstandin.Start()
+	gcmStock, err := startObservedStandin()
 	if err != nil {
 		return nil, fmt.Errorf("start the Cloud Monitoring stand-in: %w", err)
 	}
@@ -225,7 +258,7 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 	if err != nil {
 		return nil, fmt.Errorf("exemplar_link: %w", err)
 	}
-	fan := &fanout{linked: proc, stock: expStock, gcmLinked: gcmLinked, gcmStock: gcmStock, notify: make(chan struct{}, 1)}
+	fan := newFanout(set.Scrapes, proc, expStock, gcmLinked, gcmStock)
 
 	rf := prometheusreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig()
@@ -260,43 +293,71 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 		}
 	}
 
-	res := &pipelineResult{}
-	// The first scrape comes within one interval (Prometheus spreads
-	// targets over it); each takes at most the timeout.
-	deadline := time.NewTimer(time.Duration(set.Scrapes+1)*set.Interval + set.Timeout + 10*time.Second)
+	patience := 2*set.Interval + set.Timeout + 10*time.Second
+	res := &pipelineResult{Failure: waitForScrapes(ctx, set, patience, fan, pt, logs)}
+	res.Scrapes = pt.Records()
+	fan.mu.Lock()
+	res.Batches, res.Last = int(fan.done.Load()), fan.last
+	res.LinkedErr, res.StockErr = fan.linkedErr, fan.stockErr
+	fan.mu.Unlock()
+	if err := shutdown(); err != nil && res.Failure == "" {
+		return nil, fmt.Errorf("shutdown: %w", err)
+	}
+	return res, nil
+}
+
+// waitForScrapes waits until set.Scrapes scrapes went through both
+// pipelines, and returns "" then, or the one-line reason they did not.
+//
+// The deadline is for progress, not for the whole run: the first scrape
+// comes within one interval (Prometheus spreads targets over it) and takes
+// at most the timeout, and so does each next one after the one before went
+// through: patience is that, with room to spare. A scrape still going
+// through the pipelines is waited for: a large exposition takes a while,
+// and how long is bounded by --max-samples.
+func waitForScrapes(ctx context.Context, set pipelineSettings, patience time.Duration, fan *fanout, pt *passThrough, logs *observer.ObservedLogs) string {
+	deadline := time.NewTimer(patience)
 	defer deadline.Stop()
-wait:
+	progress := -1
 	for {
 		for _, rec := range pt.Records() {
 			if msg := scrapeFailure(rec, set.Timeout, set.BodyLimit); msg != "" {
-				res.Failure = msg
-				break wait
+				return msg
 			}
 		}
 		if failed := logs.FilterMessage(scrapeFailedMessage).All(); len(failed) > 0 {
-			res.Failure = receiverError(failed[0])
-			break
+			return receiverError(failed[0])
 		}
-		if len(fan.Batches()) >= set.Scrapes {
-			break
+		done := fan.done.Load()
+		if done >= int64(set.Scrapes) {
+			return ""
+		}
+		// Progress: a fetch by the pass-through, a scrape entering or
+		// leaving the pipelines.
+		if p := len(pt.Records()) + int(fan.started.Load()+done); p != progress {
+			progress = p
+			deadline.Reset(patience)
 		}
 		select {
 		case <-fan.notify:
 		case <-pt.notify:
 		case <-deadline.C:
-			res.Failure = fmt.Sprintf("no %d scrapes within the deadline (got %d)", set.Scrapes, len(fan.Batches()))
-			break wait
+			// done and started are read once, so the message cannot
+			// contradict itself; a scrape in the pipelines is waited for.
+			done, started := fan.done.Load(), fan.started.Load()
+			switch {
+			case done >= int64(set.Scrapes):
+				return ""
+			case started > done:
+				deadline.Reset(patience)
+				continue
+			}
+			return fmt.Sprintf("%d of %d scrapes went through the pipelines; the next did not come within %s (--interval %s, --timeout %s)",
+				done, set.Scrapes, patience, set.Interval, set.Timeout)
 		case <-ctx.Done():
-			res.Failure = "interrupted"
-			break wait
+			return "interrupted"
 		}
 	}
-	res.Scrapes = pt.Records()
-	res.Batches = fan.Batches()
-	if err := shutdown(); err != nil && res.Failure == "" {
-		return nil, fmt.Errorf("shutdown: %w", err)
-	}
-	return res, nil
 }
 
 // receiverError is the one-line error of the receiver's scrape-failure log.
@@ -305,153 +366,4 @@ func receiverError(e observer.LoggedEntry) string {
 		return "the prometheus receiver could not use the answer: " + oneLine(fmt.Sprint(v))
 	}
 	return "the prometheus receiver reports the scrape failed"
-}
-
-// replay runs single exemplars through an exemplar_link instance of its
-// own and reads from its telemetry what it counted for each.
-type replay struct {
-	proc   processor.Metrics
-	reader *sdkmetric.ManualReader
-	mp     *sdkmetric.MeterProvider
-	out    pmetric.Metrics
-	got    bool
-	totals map[string]int64
-}
-
-func newReplay(ctx context.Context, cfg component.Config) (*replay, error) {
-	r := &replay{reader: sdkmetric.NewManualReader(), totals: map[string]int64{}}
-	r.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
-	tel := telemetrySettings(zap.NewNop())
-	tel.MeterProvider = r.mp
-	pf := exemplarlinkprocessor.NewFactory()
-	sink, err := consumer.NewMetrics(func(_ context.Context, md pmetric.Metrics) error {
-		r.out, r.got = md, true
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.proc, err = pf.CreateMetrics(ctx, processor.Settings{
-		ID:                component.NewIDWithName(pf.Type(), "replay"),
-		TelemetrySettings: tel,
-		BuildInfo:         component.NewDefaultBuildInfo(),
-	}, cfg, sink)
-	if err != nil {
-		return nil, fmt.Errorf("exemplar_link: %w", err)
-	}
-	if err := r.proc.Start(ctx, nopHost{}); err != nil {
-		return nil, fmt.Errorf("exemplar_link: %w", err)
-	}
-	return r, nil
-}
-
-func (r *replay) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	_ = r.proc.Shutdown(ctx)
-	_ = r.mp.Shutdown(ctx)
-}
-
-// run passes ex, an exemplar of a metric of type typ, through the
-// processor alone and returns what it counted and the exemplar it let out.
-func (r *replay) run(ctx context.Context, name string, typ pmetric.MetricType, ex pmetric.Exemplar) (processorOutcome, pmetric.Exemplar, error) {
-	md := pmetric.NewMetrics()
-	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName(name)
-	var exs pmetric.ExemplarSlice
-	switch typ {
-	case pmetric.MetricTypeHistogram:
-		h := m.SetEmptyHistogram()
-		h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-		exs = h.DataPoints().AppendEmpty().Exemplars()
-	case pmetric.MetricTypeExponentialHistogram:
-		h := m.SetEmptyExponentialHistogram()
-		h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-		exs = h.DataPoints().AppendEmpty().Exemplars()
-	case pmetric.MetricTypeSum:
-		s := m.SetEmptySum()
-		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-		s.SetIsMonotonic(true)
-		exs = s.DataPoints().AppendEmpty().Exemplars()
-	case pmetric.MetricTypeGauge:
-		exs = m.SetEmptyGauge().DataPoints().AppendEmpty().Exemplars()
-	case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
-		return processorOutcome{}, ex, nil // no exemplars there
-	}
-	ex.CopyTo(exs.AppendEmpty())
-
-	r.got = false
-	if err := r.proc.ConsumeMetrics(ctx, md); err != nil {
-		return processorOutcome{}, pmetric.Exemplar{}, err
-	}
-	if !r.got {
-		return processorOutcome{}, pmetric.Exemplar{}, errors.New("exemplar_link let nothing out")
-	}
-	out, ok := onlyExemplar(r.out)
-	if !ok {
-		return processorOutcome{}, pmetric.Exemplar{}, errors.New("exemplar_link let out no exemplar for one in")
-	}
-	var rm metricdata.ResourceMetrics
-	if err := r.reader.Collect(ctx, &rm); err != nil {
-		return processorOutcome{}, pmetric.Exemplar{}, err
-	}
-	var o processorOutcome
-	for _, sm := range rm.ScopeMetrics {
-		for _, mm := range sm.Metrics {
-			var prefix, attr string
-			switch mm.Name {
-			case metricLinked:
-				prefix, attr = "linked/", "source"
-			case metricUnlinked:
-				prefix, attr = "unlinked/", "reason"
-			default:
-				continue
-			}
-			sum, ok := mm.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				v, _ := dp.Attributes.Value(attribute.Key(attr))
-				key := prefix + v.AsString()
-				if dp.Value > r.totals[key] {
-					r.totals[key] = dp.Value
-					if prefix == "linked/" {
-						o.Linked, o.Source = true, v.AsString()
-					} else {
-						o.Reason = v.AsString()
-					}
-				}
-			}
-		}
-	}
-	return o, out, nil
-}
-
-func onlyExemplar(md pmetric.Metrics) (pmetric.Exemplar, bool) {
-	if md.ResourceMetrics().Len() != 1 || md.ResourceMetrics().At(0).ScopeMetrics().Len() != 1 {
-		return pmetric.Exemplar{}, false
-	}
-	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	if ms.Len() != 1 {
-		return pmetric.Exemplar{}, false
-	}
-	m := ms.At(0)
-	var exs pmetric.ExemplarSlice
-	switch m.Type() {
-	case pmetric.MetricTypeHistogram:
-		exs = m.Histogram().DataPoints().At(0).Exemplars()
-	case pmetric.MetricTypeExponentialHistogram:
-		exs = m.ExponentialHistogram().DataPoints().At(0).Exemplars()
-	case pmetric.MetricTypeSum:
-		exs = m.Sum().DataPoints().At(0).Exemplars()
-	case pmetric.MetricTypeGauge:
-		exs = m.Gauge().DataPoints().At(0).Exemplars()
-	case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
-		return pmetric.Exemplar{}, false
-	}
-	if exs.Len() != 1 {
-		return pmetric.Exemplar{}, false
-	}
-	return exs.At(0), true
 }

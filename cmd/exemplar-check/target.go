@@ -22,6 +22,10 @@ type scrapeRecord struct {
 	Err      error
 	Bytes    int64
 	TooLarge bool
+	// TooManySamples: the body had more sample lines than SampleLimit;
+	// the pass-through cut it off there.
+	TooManySamples bool
+	SampleLimit    int64
 }
 
 // passThrough is what the prometheus receiver scrapes: a handler on
@@ -30,17 +34,18 @@ type scrapeRecord struct {
 // the Content-Type the target negotiated (the receiver keeps neither), and
 // cutting bodies at the size limit.
 type passThrough struct {
-	target    string
-	client    *http.Client
-	transport *http.Transport
-	limit     int64
+	target     string
+	client     *http.Client
+	transport  *http.Transport
+	limit      int64
+	maxSamples int64
 
 	mu      sync.Mutex
 	records []scrapeRecord
 	notify  chan struct{}
 }
 
-func newPassThrough(target string, timeout time.Duration, limit int64) *passThrough {
+func newPassThrough(target string, timeout time.Duration, limit, maxSamples int64) *passThrough {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // the target is fetched directly, as the receiver would
 	return &passThrough{
@@ -48,9 +53,10 @@ func newPassThrough(target string, timeout time.Duration, limit int64) *passThro
 		transport: tr,
 		// A little longer than the scrape timeout: the receiver gives up
 		// first, and that cancels the request.
-		client: &http.Client{Transport: tr, Timeout: timeout + time.Second},
-		limit:  limit,
-		notify: make(chan struct{}, 1),
+		client:     &http.Client{Transport: tr, Timeout: timeout + time.Second},
+		limit:      limit,
+		maxSamples: maxSamples,
+		notify:     make(chan struct{}, 1),
 	}
 }
 
@@ -91,14 +97,62 @@ func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", rec.ContentType)
 	}
 	body := &readErr{r: io.LimitReader(resp.Body, p.limit+1)}
-	rec.Bytes, _ = io.Copy(w, body)
+	samples := &sampleCounter{w: w, max: p.maxSamples}
+	rec.Bytes, _ = io.Copy(samples, body)
 	switch {
+	case samples.over:
+		rec.TooManySamples, rec.SampleLimit = true, p.maxSamples
 	case rec.Bytes > p.limit:
 		rec.TooLarge = true
 	case body.err != nil:
 		rec.Err = body.err
 	}
 	p.add(rec)
+	if samples.over {
+		// Break the answer off, so that the receiver parses no part of
+		// an exposition the check refuses.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// errTooManySamples stops the copy of a body past the sample limit.
+var errTooManySamples = errors.New("too many samples")
+
+// sampleCounter passes a body on to w and counts its sample lines (lines
+// neither empty nor comments), failing past max. Memory for a scrape grows
+// with its samples, not its bytes: a limit on bytes alone lets a body of
+// short lines cost gigabytes.
+type sampleCounter struct {
+	w       io.Writer
+	max     int64
+	n       int64
+	midLine bool // the last byte seen was not a newline
+	counted bool // the current line was counted (or is a comment)
+	over    bool
+}
+
+func (c *sampleCounter) Write(b []byte) (int, error) {
+	for i, ch := range b {
+		switch {
+		case ch == '\n':
+			c.midLine, c.counted = false, false
+			continue
+		case c.counted:
+			continue
+		case !c.midLine && ch == '#':
+			c.counted = true // a comment, not a sample
+		case ch != ' ' && ch != '\t' && ch != '\r':
+			c.counted = true
+			c.n++
+			if c.n > c.max {
+				c.over = true
+				n, _ := c.w.Write(b[:i])
+				return n, errTooManySamples
+			}
+		}
+		c.midLine = true
+	}
+	return c.w.Write(b)
 }
 
 // readErr remembers the read error of r, so that a failing target is told
