@@ -22,8 +22,8 @@ func TestLabelsMarshalKeepsOrder(t *testing.T) {
 }
 
 // rec is a record of the histogram "h".
-func rec(typ string, linked, stock bool, reason string, ls ...label) Record {
-	r := Record{Metric: "h", MetricType: typ, LabelsIn: ls, Linked: linked, StockLinked: stock, Reason: reason}
+func rec(linked, stock bool, reason string, ls ...label) Record {
+	r := Record{Metric: "h", MetricType: typeHistogram, LabelsIn: ls, Linked: linked, StockLinked: stock, Reason: reason}
 	if linked {
 		r.SpanName = "projects/p/traces/" + tT + "/spans/" + tS
 	}
@@ -35,12 +35,12 @@ func rec(typ string, linked, stock bool, reason string, ls ...label) Record {
 func TestBuildReport(t *testing.T) {
 	t.Parallel()
 	records := []Record{
-		rec(typeHistogram, true, false, "", label{"traceID", tT}, label{"spanID", tS}),
-		rec(typeHistogram, true, true, "", label{"trace_id", tT}, label{"span_id", tS}),
-		rec(typeHistogram, false, false, "missing_span_id", label{"traceID", tT}),
-		rec(typeHistogram, true, false, "", label{"traceID", tT}, label{"spanID", tS}),
-		rec(typeHistogram, false, false, ReasonNoTraceReference, label{"route", "/"}),
-		rec(typeHistogram, false, false, ReasonFirstScrape, label{"traceID", tT}, label{"spanID", tS}),
+		rec(true, false, "", label{"traceID", tT}, label{"spanID", tS}),
+		rec(true, true, "", label{"trace_id", tT}, label{"span_id", tS}),
+		rec(false, false, "missing_span_id", label{"traceID", tT}),
+		rec(true, false, "", label{"traceID", tT}, label{"spanID", tS}),
+		rec(false, false, ReasonNoTraceReference, label{"route", "/"}),
+		rec(false, false, ReasonFirstScrape, label{"traceID", tT}, label{"spanID", tS}),
 	}
 	rep := buildReport(Summary{Protocol: ProtocolOpenMetrics1}, records, nil, 2)
 	s := rep.Summary
@@ -82,8 +82,8 @@ func TestBuildReportEmpty(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	t.Parallel()
 	records := []Record{
-		rec(typeHistogram, true, false, "", label{"traceID", tT}, label{"spanID", tS}),
-		rec(typeHistogram, false, false, "missing_span_id", label{"traceID", "\x1b[2J" + tT}),
+		rec(true, false, "", label{"traceID", tT}, label{"spanID", tS}),
+		rec(false, false, "missing_span_id", label{"traceID", "\x1b[2J" + tT}),
 	}
 	rep := buildReport(Summary{Target: "http://x/metrics", Protocol: ProtocolOpenMetrics1, Scrapes: 3}, records, nil, 10)
 	var plain, colored bytes.Buffer
