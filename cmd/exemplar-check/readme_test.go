@@ -15,7 +15,7 @@ import (
 // before you deploy" names every flag with its default.
 func TestReadmeFlags(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	_, section, ok := strings.Cut(string(readme), "\n## Check your app before you deploy\n")
 	require.True(t, ok, "README section missing")
