@@ -23,29 +23,43 @@ type Child struct {
 	// Name says what it is in messages ("collector"); Log is its log file.
 	Name, Log string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // cmd.Wait's result, set before done is closed
+	cmd      *exec.Cmd
+	ownGroup bool // leads its own process group: Stop signals the group
+	done     chan struct{}
+	err      error // cmd.Wait's result, set before done is closed
 }
 
 // Start runs bin with args and env (nil: this process's environment), its
 // stdout and stderr going to a new file at logPath. The child leads a
 // process group of its own, so a Ctrl-C at the terminal does not reach it:
-// the caller stops its children itself, in the order it chooses, and Stop
-// reaches anything the child started.
+// the caller catches the signal and stops its children itself, in the
+// order it chooses, and Stop reaches anything the child started.
 func Start(name, logPath string, env []string, bin string, args ...string) (*Child, error) {
+	return start(true, name, logPath, env, bin, args)
+}
+
+// StartAttached is Start for a caller that does not catch signals, such
+// as a test: the child stays in the caller's process group, so a Ctrl-C at
+// the terminal ends it with the caller, and Stop signals the child alone.
+func StartAttached(name, logPath string, env []string, bin string, args ...string) (*Child, error) {
+	return start(false, name, logPath, env, bin, args)
+}
+
+func start(ownGroup bool, name, logPath string, env []string, bin string, args []string) (*Child, error) {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: log file: %w", name, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if ownGroup {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
 	}
-	c := &Child{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	c := &Child{Name: name, Log: logPath, cmd: cmd, ownGroup: ownGroup, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		_ = f.Close()
@@ -76,16 +90,19 @@ func (c *Child) Err() error {
 	return c.err
 }
 
-// Stop sends SIGTERM to the child's process group and waits up to grace
-// for the child to exit; past that it kills the group and says so in the
-// error. Whatever the child left behind in its group is killed too. A
-// child that had already exited is left as it is.
+// Stop sends SIGTERM to the child (to its process group if it leads one)
+// and waits up to grace for the child to exit; past that it kills it and
+// says so in the error. Whatever a group leader left behind in its group is
+// killed too. A child that had already exited is left as it is.
 func (c *Child) Stop(grace time.Duration) error {
 	if c.Exited() {
 		return nil
 	}
-	pgid := c.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	target := c.cmd.Process.Pid
+	if c.ownGroup {
+		target = -target
+	}
+	_ = syscall.Kill(target, syscall.SIGTERM)
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	var err error
@@ -93,11 +110,13 @@ func (c *Child) Stop(grace time.Duration) error {
 	case <-c.done:
 	case <-timer.C:
 		err = fmt.Errorf("%s did not stop within %s of SIGTERM; killed (log %s)", c.Name, grace, c.Log)
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = syscall.Kill(target, syscall.SIGKILL)
 		<-c.done
 	}
-	// Grandchildren that outlived the child: ESRCH when there are none.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if c.ownGroup {
+		// Grandchildren that outlived the child: ESRCH when there are none.
+		_ = syscall.Kill(target, syscall.SIGKILL)
+	}
 	return err
 }
 

@@ -109,6 +109,48 @@ func TestStopWithSIGTERM(t *testing.T) {
 	}
 }
 
+// A child of Start leads its own process group; one of StartAttached
+// stays in ours, and its Stop must not signal our group (it would end this
+// test binary).
+func TestProcessGroups(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		start func(name, logPath string, env []string, bin string, args ...string) (*Child, error)
+		own   bool
+	}{{"Start", Start, true}, {"StartAttached", StartAttached, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.start(tt.name, filepath.Join(t.TempDir(), "x.log"), append(os.Environ(), helperEnv+"=term"), exe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Stop(time.Second)
+			waitLog(t, c, "ready")
+			pgid, err := syscall.Getpgid(c.cmd.Process.Pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if own := pgid == c.cmd.Process.Pid; own != tt.own || (!own && pgid != syscall.Getpgrp()) {
+				t.Errorf("child %d in group %d (ours %d), want own group %v", c.cmd.Process.Pid, pgid, syscall.Getpgrp(), tt.own)
+			}
+			stopped := make(chan error, 1)
+			go func() { stopped <- c.Stop(10 * time.Second) }()
+			select {
+			case err := <-stopped:
+				if err != nil || c.Err() != nil {
+					t.Errorf("Stop = %v, exit %v; want a clean stop on SIGTERM", err, c.Err())
+				}
+			case <-time.After(30 * time.Second):
+				_ = c.cmd.Process.Kill()
+				t.Fatal("Stop did not return within 30 s: it signalled the wrong process or group")
+			}
+		})
+	}
+}
+
 func TestStopKillsAfterGrace(t *testing.T) {
 	c := startHelper(t, "ignore-term")
 	waitLog(t, c, "ready")
