@@ -9,6 +9,7 @@ package proc
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -90,6 +91,16 @@ func (c *Child) Err() error {
 	return c.err
 }
 
+// status is Err for messages: an exit with status 0 says so too.
+func (c *Child) status() error {
+	if err := c.Err(); err != nil || !c.Exited() {
+		return err
+	}
+	return errExitedCleanly
+}
+
+var errExitedCleanly = errors.New("exit status 0")
+
 // Stop sends SIGTERM to the child (to its process group if it leads one)
 // and waits up to grace for the child to exit; past that it kills it and
 // says so in the error. Whatever a group leader left behind in its group is
@@ -164,9 +175,9 @@ func WaitHTTP(ctx context.Context, url string, c *Child) error {
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer 2xx: %w (last: %v)", url, ctx.Err(), last)
+			return fmt.Errorf("%s did not answer 2xx: %w (last: %w)", url, ctx.Err(), last)
 		case <-exited:
-			return fmt.Errorf("%s exited (%v) before %s answered", c.Name, c.err, url)
+			return fmt.Errorf("%s exited (%w) before %s answered", c.Name, c.status(), url)
 		case <-tick.C:
 		}
 	}

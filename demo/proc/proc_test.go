@@ -127,7 +127,7 @@ func TestProcessGroups(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c.Stop(time.Second)
+			defer func() { _ = c.Stop(time.Second) }()
 			waitLog(t, c, "ready")
 			pgid, err := syscall.Getpgid(c.cmd.Process.Pid)
 			if err != nil {

@@ -160,6 +160,15 @@ func waitUp(ctx context.Context, c *proc.Child, url string, timeout time.Duratio
 
 var errInterrupted = errors.New("interrupted")
 
+// exitStatus is c's exit error for messages; a child that should still
+// run and exited with status 0 says so too.
+func exitStatus(c *proc.Child) error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return errors.New("exit status 0")
+}
+
 // childEnv is this process's environment with the collector's addresses
 // and, in the console view, the exporters pointed at the stand-in.
 func childEnv(s settings) []string {
@@ -266,11 +275,11 @@ func run(ctx context.Context, s settings, out io.Writer) error {
 	case <-ctx.Done():
 		r.say("interrupted after %s; stopping", time.Since(started).Round(time.Second))
 	case <-col.Done():
-		return failed(col, fmt.Errorf("the collector exited early (%v)", col.Err()))
+		return failed(col, fmt.Errorf("the collector exited early: %w", exitStatus(col)))
 	case <-app.Done():
-		return failed(app, fmt.Errorf("the demo app exited early (%v)", app.Err()))
+		return failed(app, fmt.Errorf("the demo app exited early: %w", exitStatus(app)))
 	case <-standinDone:
-		return failed(standin, fmt.Errorf("the stand-in exited early (%v)", standin.Err()))
+		return failed(standin, fmt.Errorf("the stand-in exited early: %w", exitStatus(standin)))
 	}
 
 	// A fresh context: the run's may be cancelled by Ctrl-C, and the
@@ -316,9 +325,9 @@ func (r *runner) smoke(ctx context.Context, col, app *proc.Child) error {
 		case <-ctx.Done():
 			return errInterrupted
 		case <-col.Done():
-			return failed(col, fmt.Errorf("the collector exited early (%v)", col.Err()))
+			return failed(col, fmt.Errorf("the collector exited early: %w", exitStatus(col)))
 		case <-app.Done():
-			return failed(app, fmt.Errorf("the demo app exited early (%v)", app.Err()))
+			return failed(app, fmt.Errorf("the demo app exited early: %w", exitStatus(app)))
 		case <-deadline.C:
 			if lastErr != nil {
 				return failed(col, fmt.Errorf("FAIL after %s: %w", r.s.duration, lastErr))
