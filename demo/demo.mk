@@ -6,7 +6,7 @@
 #   make demo             run the demo app and the collector (examples/googlecloud.yaml) against the
 #                         local Cloud Monitoring + Cloud Trace stand-in for DEMO_DURATION seconds (or
 #                         Ctrl-C), with its console page; then the summary of the links
-#                         (DEMO_VIEW=text: examples/local.yaml and the debug exporter's text instead)
+#                         (DEMO_VIEW=text: examples/local.yaml, the debug exporter's text in the log, the processor's counters)
 #   make collector-smoke  fail unless the collector links the demo app's exemplars (part of `make integration`)
 
 DEMO_APP        := $(BIN)/exemplar-demo
