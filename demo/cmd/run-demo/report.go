@@ -73,6 +73,11 @@ func formatSummary(project string, s standinSummary) string {
 	fmt.Fprintf(&b, "  linked (with a Cloud Trace span link): %d; without a link: %d\n", s.Linked, s.Unlinked)
 	fmt.Fprintf(&b, "  links that resolve to a span Cloud Trace received: %d of %d; dangling: %d\n", s.Resolved, s.Linked, s.Dangling)
 	fmt.Fprintf(&b, "  spans Cloud Trace received and holds: %d\n", s.Spans)
+	if s.Exemplars == 0 {
+		// The exporter writes a series' first point one scrape after it
+		// appears: a run under ~20 s shows none.
+		b.WriteString("  (no exemplars yet: the first points arrive ~20 s after the start; try a longer DEMO_DURATION)\n")
+	}
 	return b.String()
 }
 

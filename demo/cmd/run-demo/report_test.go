@@ -42,6 +42,17 @@ func TestFormatSummary(t *testing.T) {
   spans Cloud Trace received and holds: 2
 `,
 		},
+		{
+			name: "too short a run", project: "demo-project", status: http.StatusOK,
+			body: `{"exemplars":0,"occurrences":0,"linked":0,"resolved":0,"dangling":0,"unlinked":0,"spans":144}`,
+			want: `== What the stand-in's Cloud Monitoring and Cloud Trace received (project demo-project):
+  exemplars Cloud Monitoring received: 0 (distinct; 0 on points counting repeats)
+  linked (with a Cloud Trace span link): 0; without a link: 0
+  links that resolve to a span Cloud Trace received: 0 of 0; dangling: 0
+  spans Cloud Trace received and holds: 144
+  (no exemplars yet: the first points arrive ~20 s after the start; try a longer DEMO_DURATION)
+`,
+		},
 		{name: "error status", body: `{"error":"boom"}`, status: http.StatusInternalServerError, wantErr: `500 Internal Server Error: {"error":"boom"}`},
 		{name: "not JSON", body: `exemplars=1`, status: http.StatusOK, wantErr: "/api/summary: invalid character"},
 		{name: "wrong type", body: `{"linked":"many"}`, status: http.StatusOK, wantErr: "/api/summary: json: cannot unmarshal string"},
