@@ -102,6 +102,7 @@ require (
 	github.com/emicklei/go-restful/v3 v3.13.0 // indirect
 	github.com/envoyproxy/go-control-plane/envoy v1.39.1-0.20260819172001-e6e3fd93e4be // indirect
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
+	github.com/exemplarlink/exemplarlinkprocessor/demo v0.0.0-00010101000000-000000000000
 	github.com/exemplarlink/exemplarlinkprocessor/gcpstandin v0.0.0-00010101000000-000000000000
 	github.com/facette/natsort v0.0.0-20181210072756-2cd4dd1e2dcb // indirect
 	github.com/fatih/color v1.19.0 // indirect
@@ -312,3 +313,5 @@ require (
 )
 
 replace github.com/exemplarlink/exemplarlinkprocessor/gcpstandin => ../gcpstandin
+
+replace github.com/exemplarlink/exemplarlinkprocessor/demo => ../demo

@@ -3,16 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
 	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
@@ -229,81 +227,50 @@ func checkLinks(t *testing.T, srv *gcpstandin.Server) {
 	t.Logf("resolved exemplars by style (occurrences on points): %v", byStyle)
 }
 
-// child is a binary the test runs, its output going to a log file.
+// child is a binary the test runs (package demo/proc, which `make demo`
+// shares), its output going to a log file.
 type child struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
+	*proc.Child
+	log string
 }
 
+// startProcess keeps the child in the test's process group: a Ctrl-C of
+// the test ends it too.
 func startProcess(t *testing.T, logPath string, env []string, bin string, args ...string) *child {
 	t.Helper()
-	f, err := os.Create(logPath)
+	c, err := proc.StartAttached(filepath.Base(bin), logPath, env, bin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, f, f
-	if err := cmd.Start(); err != nil {
-		_ = f.Close()
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	p := &child{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = f.Close()
-		close(p.done)
-	}()
-	return p
+	return &child{Child: c, log: logPath}
 }
 
-func (p *child) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *child) exited() bool { return p.Exited() }
 
 // stop sends SIGTERM and waits up to stopTimeout, then kills.
 func (p *child) stop(t *testing.T) {
 	t.Helper()
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		t.Errorf("%s did not stop within %s after SIGTERM; killed (log %s)", p.cmd.Path, stopTimeout, p.log)
-		_ = p.cmd.Process.Kill()
-		<-p.done
+	if err := p.Stop(stopTimeout); err != nil {
+		t.Error(err)
 	}
 }
 
-// waitHealthy polls the collector's health_check with the demo app's -wait.
-func waitHealthy(t *testing.T, app, url string, col *child) {
+// waitHealthy waits up to 60 s for the collector's health_check; the app
+// argument is no longer used (its -wait did this before).
+func waitHealthy(t *testing.T, _, url string, col *child) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, app, "-wait", url, "-wait-timeout", "50s").CombinedOutput()
-	if err != nil || col.exited() {
-		log, _ := os.ReadFile(col.log)
-		t.Fatalf("the collector did not become healthy: %v %s\ncollector log:\n%s", err, out, log)
+	if err := proc.WaitHTTP(ctx, url, col.Child); err != nil {
+		t.Fatalf("the collector did not become healthy: %v\ncollector log:\n%s", err, col.Tail(100))
 	}
 }
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	ports, err := proc.FreePorts(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ports
 }

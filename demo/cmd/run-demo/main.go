@@ -1,0 +1,357 @@
+// Command run-demo runs the demo app, the collector and (in the console
+// view) the Cloud Monitoring and Cloud Trace stand-in side by side on
+// 127.0.0.1, then says what came of the exemplars.
+//
+//	run-demo -root DIR demo    # `make demo`: run DEMO_DURATION seconds or until Ctrl-C, then report
+//	run-demo -root DIR smoke   # `make collector-smoke`: fail unless exemplars were linked
+//
+// `make demo` (DEMO_VIEW=console, the default) runs the production pipeline
+// of examples/googlecloud.yaml against the stand-in (bin/gcp-standin),
+// prints its console URL and at the end the stand-in's /api/summary: how
+// many exemplars Cloud Monitoring received, how many are linked and how
+// many links resolve to a span Cloud Trace received. DEMO_VIEW=text runs
+// examples/local.yaml (the debug exporter writes each exemplar to the
+// collector log) and ends with exemplar_link's own counters, read from the
+// collector's Prometheus endpoint. The smoke test runs the text view and
+// passes once those counters show exemplars that the processor linked from
+// their labels and the exporter sent metric points without failures.
+//
+// Settings (environment):
+//
+//	COLLECTOR        collector binary            [ROOT/_build/otelcol-exemplarlink]
+//	DEMO_APP         demo app binary             [ROOT/bin/exemplar-demo]
+//	STANDIN          stand-in binary             [ROOT/bin/gcp-standin]
+//	DEMO_VIEW        console or text             [console; smoke: text]
+//	CONFIG           collector config            [examples/googlecloud.yaml; text view: examples/local.yaml]
+//	DEMO_DURATION    seconds the demo runs       [60]
+//	SMOKE_DURATION   seconds the smoke run may take at most [40]
+//	DEMO_STYLE       exemplar label style        [mixed; smoke: mixed] (see exemplar-demo -help)
+//	DEMO_RATE        demo requests per second    [5]
+//	PROJECT          project of the Cloud Trace span names [demo-project]
+//	EL_LOG_LEVEL     collector log level         [debug]
+//	DEMO_LOG_DIR     where the logs go           [ROOT/_build/demo or ROOT/_build/smoke]
+//	DEMO_APP_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_PORT, TELEMETRY_PORT,
+//	STANDIN_PORT, CONSOLE_PORT
+//	                 ports on 127.0.0.1; "auto" (the default) picks free ones
+//
+// Everything it starts runs in a process group of its own and is stopped on
+// exit, on Ctrl-C and on failure; every wait is bounded.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
+)
+
+// Bounds of the waits.
+const (
+	standinStartTimeout   = 30 * time.Second
+	collectorStartTimeout = 60 * time.Second
+	appStartTimeout       = 30 * time.Second
+	// stopGrace is each process's time to exit after SIGTERM: the
+	// collector flushes its pipelines as it stops.
+	stopGrace = 15 * time.Second
+)
+
+func main() {
+	root := flag.String("root", ".", "the repository (examples/, _build/, bin/)")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: run-demo [-root DIR] demo|smoke  (settings: see go doc ./demo/cmd/run-demo)")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	mode := flag.Arg(0)
+	abs, err := filepath.Abs(*root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "run-demo: %v\n", err)
+		os.Exit(2)
+	}
+	s, err := load(mode, abs, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", mode, err)
+		os.Exit(2)
+	}
+	// Signals stay caught until the runner exits: a second Ctrl-C must not
+	// leave the children running, and every stop is bounded anyway.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err = run(ctx, s, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", mode, err)
+		os.Exit(1)
+	}
+}
+
+// runner holds one run's children, to stop them in reverse order of start.
+type runner struct {
+	s    settings
+	out  io.Writer
+	kids []*proc.Child
+}
+
+func (r *runner) say(format string, args ...any) {
+	fmt.Fprintf(r.out, r.s.mode+": "+format+"\n", args...)
+}
+
+func (r *runner) start(name string, env []string, bin string, args ...string) (*proc.Child, error) {
+	c, err := proc.Start(name, filepath.Join(r.s.logDir, name+".log"), env, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	r.kids = append(r.kids, c)
+	r.say("%-10s log %s", name, c.Log)
+	return c, nil
+}
+
+// stop stops c (bounded); the error says so when it had to be killed.
+func (r *runner) stop(c *proc.Child) {
+	for i, k := range r.kids {
+		if k == c {
+			r.kids = append(r.kids[:i], r.kids[i+1:]...)
+			break
+		}
+	}
+	if err := c.Stop(stopGrace); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", r.s.mode, err)
+	}
+}
+
+// stopAll stops what still runs, the last started first: the app, so its
+// last spans reach the collector; the collector, which flushes to the
+// stand-in; the stand-in.
+func (r *runner) stopAll() {
+	for len(r.kids) > 0 {
+		r.stop(r.kids[len(r.kids)-1])
+	}
+}
+
+// failed is an error with the end of a child's log.
+func failed(c *proc.Child, err error) error {
+	return fmt.Errorf("%w\nlast lines of %s:\n%s", err, c.Log, c.Tail(30))
+}
+
+// waitUp waits for a child's health URL, bounded by timeout and ctx.
+func waitUp(ctx context.Context, c *proc.Child, url string, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := proc.WaitHTTP(wctx, url, c); err != nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return failed(c, fmt.Errorf("%s did not start: %w", c.Name, err))
+	}
+	return nil
+}
+
+var errInterrupted = errors.New("interrupted")
+
+// exitStatus is c's exit error for messages; a child that should still
+// run and exited with status 0 says so too.
+func exitStatus(c *proc.Child) error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return errors.New("exit status 0")
+}
+
+// childEnv is this process's environment with the collector's addresses
+// and, in the console view, the exporters pointed at the stand-in.
+func childEnv(s settings) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		// The stand-in needs no credentials; a key file would make the
+		// exporters try to use it.
+		if s.view == "console" && strings.HasPrefix(kv, "GOOGLE_APPLICATION_CREDENTIALS=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"EL_APP_ADDR="+s.addr(portApp),
+		"EL_OTLP_GRPC_ADDR="+s.addr(portOTLPGRPC),
+		"EL_OTLP_HTTP_ADDR="+s.addr(portOTLPHTTP),
+		"EL_HEALTH_ADDR="+s.addr(portHealth),
+		fmt.Sprintf("EL_TELEMETRY_PORT=%d", s.ports[portTelemetry]),
+		"EL_LOG_LEVEL="+s.logLevel,
+	)
+	if s.view == "console" {
+		env = append(env,
+			"GOOGLE_CLOUD_PROJECT="+s.project,
+			"GCP_MONITORING_ENDPOINT="+s.addr(portStandin),
+			"GCP_TRACE_ENDPOINT="+s.addr(portStandin),
+			"GCP_USE_INSECURE=true",
+		)
+	}
+	return env
+}
+
+func run(ctx context.Context, s settings, out io.Writer) error {
+	need := []string{s.collector, s.app}
+	if s.view == "console" {
+		need = append(need, s.standin)
+	}
+	for _, f := range need {
+		if st, err := os.Stat(f); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return fmt.Errorf("%s is missing; run 'make collector demo-app gcp-standin' first", f)
+		}
+	}
+	if err := os.MkdirAll(s.logDir, 0o755); err != nil {
+		return err
+	}
+	if err := s.pickPorts(); err != nil {
+		return err
+	}
+	r := &runner{s: s, out: out}
+	defer r.stopAll()
+	env := childEnv(s)
+
+	var standin *proc.Child
+	if s.view == "console" {
+		var err error
+		standin, err = r.start("standin", env, s.standin,
+			"-addr", s.addr(portStandin), "-console", s.addr(portConsole), "-interval", "0")
+		if err != nil {
+			return err
+		}
+		if err := waitUp(ctx, standin, "http://"+s.addr(portConsole)+"/api/summary", standinStartTimeout); err != nil {
+			return err
+		}
+		r.say("Cloud Monitoring and Cloud Trace stand-in on %s (project %s, no credentials)", s.addr(portStandin), s.project)
+	}
+
+	col, err := r.start("collector", env, s.collector, "--config="+s.config)
+	if err != nil {
+		return err
+	}
+	if err := waitUp(ctx, col, "http://"+s.addr(portHealth)+"/", collectorStartTimeout); err != nil {
+		return err
+	}
+	r.say("collector up (%s; OTLP/HTTP %s, health %s, own metrics http://%s/metrics)",
+		filepath.Base(s.config), s.addr(portOTLPHTTP), s.addr(portHealth), s.addr(portTelemetry))
+
+	// The app outlives the run by a margin: the runner stops it.
+	app, err := r.start("app", env, s.app, "-listen", s.addr(portApp), "-otlp-endpoint", s.addr(portOTLPHTTP),
+		"-style", s.style, "-rate", s.rate, "-duration", (s.duration + 30*time.Second).String())
+	if err != nil {
+		return err
+	}
+	if err := waitUp(ctx, app, "http://"+s.addr(portApp)+"/healthz", appStartTimeout); err != nil {
+		return err
+	}
+	r.say("demo app up on http://%s (style %s, %s req/s)", s.addr(portApp), s.style, s.rate)
+	if s.view == "console" {
+		fmt.Fprintf(out, "\n    Console: http://%s/   (the first points arrive after ~20 s)\n\n", s.addr(portConsole))
+	}
+
+	if s.mode == "smoke" {
+		return r.smoke(ctx, col, app)
+	}
+
+	r.say("running for %s (Ctrl-C stops it early)", s.duration)
+	started := time.Now()
+	timer := time.NewTimer(s.duration)
+	defer timer.Stop()
+	var standinDone <-chan struct{}
+	if standin != nil {
+		standinDone = standin.Done()
+	}
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		r.say("interrupted after %s; stopping", time.Since(started).Round(time.Second))
+	case <-col.Done():
+		return failed(col, fmt.Errorf("the collector exited early: %w", exitStatus(col)))
+	case <-app.Done():
+		return failed(app, fmt.Errorf("the demo app exited early: %w", exitStatus(app)))
+	case <-standinDone:
+		return failed(standin, fmt.Errorf("the stand-in exited early: %w", exitStatus(standin)))
+	}
+
+	// A fresh context: the run's may be cancelled by Ctrl-C, and the
+	// report is still wanted.
+	rctx := context.Background()
+	r.stop(app)
+	if s.view == "text" {
+		c, err := fetchCounters(rctx, s.addr(portTelemetry))
+		r.stop(col)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\n== exemplar_link's own counters (the collector's telemetry), after %s:\n%s", time.Since(started).Round(time.Second), formatCounters(c))
+		fmt.Fprintf(out, "\nThe debug exporter's text, each exemplar with its Trace ID and Span ID, and the processor's\n\"Exemplar linked\" lines (EL_LOG_LEVEL=debug): %s\n", col.Log)
+		return nil
+	}
+	// The collector flushes to the stand-in as it stops; the summary is
+	// read after that and before the stand-in stops.
+	r.stop(col)
+	sum, err := fetchSummary(rctx, s.addr(portConsole))
+	r.stop(standin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n%s\nLogs: %s (the console closed with the stand-in; run again to see it)\n", formatSummary(s.project, sum), s.logDir)
+	return nil
+}
+
+// smoke waits (up to the duration) until the collector's own counters show
+// exemplars that exemplar_link linked from their labels and metric points
+// the exporter sent, none failed.
+func (r *runner) smoke(ctx context.Context, col, app *proc.Child) error {
+	r.say("waiting up to %s for linked exemplars", r.s.duration)
+	started := time.Now()
+	deadline := time.NewTimer(r.s.duration)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last counters
+	var lastErr error
+	for {
+		select {
+		case <-ctx.Done():
+			return errInterrupted
+		case <-col.Done():
+			return failed(col, fmt.Errorf("the collector exited early: %w", exitStatus(col)))
+		case <-app.Done():
+			return failed(app, fmt.Errorf("the demo app exited early: %w", exitStatus(app)))
+		case <-deadline.C:
+			if lastErr != nil {
+				return failed(col, fmt.Errorf("FAIL after %s: %w", r.s.duration, lastErr))
+			}
+			return failed(col, fmt.Errorf("FAIL after %s: want exemplars linked from labels and metric points sent, none failed; the collector's counters:\n%s",
+				r.s.duration, formatCounters(last)))
+		case <-tick.C:
+		}
+		c, err := fetchCounters(ctx, r.s.addr(portTelemetry))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		last, lastErr = c, nil
+		if smokePassed(c) {
+			r.say("PASS after %s: the collector's counters:\n%s", time.Since(started).Round(time.Second), formatCounters(c))
+			return nil
+		}
+	}
+}
+
+// smokePassed: the processor linked exemplars from their labels (not only
+// ones whose IDs the receiver had put in the fields), and the exporter sent
+// metric points without a failure.
+func smokePassed(c counters) bool {
+	return c.labelLinked() > 0 && c.total(metricSent) > 0 && c.total(metricSendFailed) == 0
+}
