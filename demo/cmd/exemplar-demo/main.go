@@ -106,6 +106,14 @@ func main() {
 		os.Exit(2)
 	}
 
+	// Exit with run's status once the deferred cleanups below have run (a
+	// panic still propagates: the status is only set on an error).
+	exitCode := 0
+	defer func() {
+		if exitCode != 0 {
+			os.Exit(exitCode)
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *duration > 0 {
@@ -116,7 +124,7 @@ func main() {
 
 	if err := run(ctx, *listen, *otlpEndpoint, *serviceName, *rate, labeler); err != nil {
 		log.Print(err)
-		os.Exit(1)
+		exitCode = 1
 	}
 }
 
@@ -254,8 +262,10 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", code))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = fmt.Fprintf(w, "trace %s span %s\n", span.SpanContext().TraceID(), span.SpanContext().SpanID())
+	// Only the hex IDs the SDK generated go into the text/plain answer.
+	_, _ = fmt.Fprintf(w, "trace %s span %s\n", span.SpanContext().TraceID(), span.SpanContext().SpanID()) //nolint:gosec // G705: no request data is echoed
 
 	// The exemplar comes from the span that is still active here.
 	observer := a.duration.WithLabelValues(r.URL.Path, r.Method, fmt.Sprint(code))
@@ -371,5 +381,5 @@ func waitFor(url string, timeout time.Duration) error {
 		last = err
 		time.Sleep(250 * time.Millisecond)
 	}
-	return fmt.Errorf("%s did not answer 2xx within %s: %v", url, timeout, last)
+	return fmt.Errorf("%s did not answer 2xx within %s: %w", url, timeout, last)
 }
