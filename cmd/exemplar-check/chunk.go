@@ -15,30 +15,43 @@ const chunkPoints = 10_000
 // and settings; resource and scope are copied) and calls fn on each. md is
 // left without data points.
 func forEachChunk(md pmetric.Metrics, n int, fn func(pmetric.Metrics) error) error {
-	var chunk pmetric.Metrics
-	size := 0
+	var (
+		chunk pmetric.Metrics
+		size  int
+		// drm is the chunk's copy of the resource being moved: one per
+		// resource and chunk, since an exporter writes a resource's
+		// target_info (and each scope's otel_scope_info) once per
+		// ResourceMetrics, and Cloud Monitoring refuses the second write
+		// of a series at the same time.
+		drm   pmetric.ResourceMetrics
+		hasRM bool
+	)
 	flush := func() error {
 		if size == 0 {
 			return nil
 		}
 		err := fn(chunk)
-		size = 0
+		size, hasRM = 0, false
 		return err
 	}
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		rm := rms.At(i)
+		hasRM = false
 		sms := rm.ScopeMetrics()
 		for j := range sms.Len() {
 			sm := sms.At(j)
 			var dst pmetric.MetricSlice
 			open := func() {
-				if size == 0 {
+				if size == 0 && !hasRM {
 					chunk = pmetric.NewMetrics()
 				}
-				drm := chunk.ResourceMetrics().AppendEmpty()
-				rm.Resource().CopyTo(drm.Resource())
-				drm.SetSchemaUrl(rm.SchemaUrl())
+				if !hasRM {
+					drm = chunk.ResourceMetrics().AppendEmpty()
+					rm.Resource().CopyTo(drm.Resource())
+					drm.SetSchemaUrl(rm.SchemaUrl())
+					hasRM = true
+				}
 				dsm := drm.ScopeMetrics().AppendEmpty()
 				sm.Scope().CopyTo(dsm.Scope())
 				dsm.SetSchemaUrl(sm.SchemaUrl())

@@ -234,3 +234,26 @@ func TestWaitForScrapes(t *testing.T) {
 			waitForScrapes(t.Context(), set, 20*time.Millisecond, fan, pt, logs))
 	})
 }
+
+// TestForEachChunkOneResourcePerChunk: the scopes of one resource share the
+// chunk's one copy of it, since an exporter writes target_info once per
+// ResourceMetrics and a second write of it at the same time is refused.
+func TestForEachChunkOneResourcePerChunk(t *testing.T) {
+	t.Parallel()
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "app")
+	for _, scope := range []string{"a", "b"} {
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(scope)
+		sm.Metrics().AppendEmpty().SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+	}
+	chunks := 0
+	require.NoError(t, forEachChunk(md, 10, func(chunk pmetric.Metrics) error {
+		chunks++
+		require.Equal(t, 1, chunk.ResourceMetrics().Len())
+		assert.Equal(t, 2, chunk.ResourceMetrics().At(0).ScopeMetrics().Len())
+		return nil
+	}))
+	assert.Equal(t, 1, chunks)
+}

@@ -127,7 +127,15 @@ func (f *fanout) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	f.gcmLinked.begin()
 	var stockErr, linkedErr error
 	_ = forEachChunk(md, chunkPoints, func(chunk pmetric.Metrics) error {
-		stockErr = errors.Join(stockErr, f.stock.ConsumeMetrics(ctx, chunk))
+		// The stock exporter gets a copy, as the collector's fan-out gives
+		// each consumer that mutates data its own: the
+		// googlemanagedprometheus exporter appends target_info and
+		// otel_scope_info to the batch it is handed, and the linked
+		// pipeline would then write them twice, which Cloud Monitoring
+		// refuses (TestTerminalReport and TestDemoStyles fail without the copy).
+		stockCopy := pmetric.NewMetrics()
+		chunk.CopyTo(stockCopy)
+		stockErr = errors.Join(stockErr, f.stock.ConsumeMetrics(ctx, stockCopy))
 		linkedErr = errors.Join(linkedErr, f.linked.ConsumeMetrics(ctx, chunk))
 		return nil
 	})
