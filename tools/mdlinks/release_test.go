@@ -52,3 +52,14 @@ func TestReleasesNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestRootREADMEIsADoor: the root README stays a page a newcomer reads in
+// ten minutes; deeper material lives beside what it describes.
+func TestRootREADMEIsADoor(t *testing.T) {
+	t.Parallel()
+	root, _ := markdownFiles(t)
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	lines := strings.Count(string(raw), "\n")
+	assert.LessOrEqual(t, lines, 500, "README.md has %d lines; move detail beside what it describes (docs/, the module READMEs)", lines)
+}
