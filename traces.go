@@ -103,6 +103,7 @@ func (t *tracesSide) processTraces(_ context.Context, td ptrace.Traces) (ptrace.
 		}
 	}
 	index.EndWrite()
+	t.link.spans.notify() // held metrics batches may wait for these
 	return td, nil
 }
 
@@ -138,12 +139,22 @@ func toNanos(ts pcommon.Timestamp) int64 {
 // answer. The resolution cache answers first, so that an exemplar a target
 // re-exposes on every scrape stays linked after its spans were evicted.
 func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
-	traces := batch.traces
+	key, hasTime := traceOnlyKey(ex, plan.TraceID, batch.pointTime)
+	var res spanindex.Result
+	res, batch.spans = batch.traces.resolve(&key, hasTime, batch.spans)
+	ev.Traces = linkplan.TracesLookup{Done: true, TraceID: plan.TraceID, Result: res}
+	linkplan.Decide(ev, p.settings, plan)
+}
+
+// traceOnlyKey returns the resolution-cache key of ex, a trace-only
+// exemplar of trace on a point stamped pointTime, and whether ex has a
+// timestamp of its own.
+func traceOnlyKey(ex pmetric.Exemplar, trace pcommon.TraceID, pointTime pcommon.Timestamp) (spanindex.ResolutionKey, bool) {
 	// The prometheus receiver stamps an exemplar without a timestamp with
 	// the scrape time, the point's timestamp: that is no timestamp.
 	at := ex.Timestamp()
-	hasTime := at != 0 && at != batch.pointTime
-	key := spanindex.ResolutionKey{TraceID: plan.TraceID}
+	hasTime := at != 0 && at != pointTime
+	key := spanindex.ResolutionKey{TraceID: trace}
 	if hasTime {
 		key.Timestamp = toNanos(at)
 	}
@@ -152,15 +163,18 @@ func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evi
 	} else {
 		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
 	}
-	res := spanindex.Result{}
-	if span, ok := traces.resolutions.Get(&key); ok {
-		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
-	} else {
-		res, batch.spans = traces.index.Lookup(plan.TraceID, key.Timestamp, hasTime, batch.spans)
-		if res.Outcome == spanindex.Found {
-			traces.resolutions.Put(&key, res.SpanID)
-		}
+	return key, hasTime
+}
+
+// resolve answers from the resolution cache, else from the index, and
+// remembers what the index found. buf is Lookup's scratch, returned.
+func (traces *traceState) resolve(key *spanindex.ResolutionKey, hasTime bool, buf []spanindex.Span) (spanindex.Result, []spanindex.Span) {
+	if span, ok := traces.resolutions.Get(key); ok {
+		return spanindex.Result{SpanID: span, Outcome: spanindex.Found}, buf
 	}
-	ev.Traces = linkplan.TracesLookup{Done: true, TraceID: plan.TraceID, Result: res}
-	linkplan.Decide(ev, p.settings, plan)
+	res, buf := traces.index.Lookup(key.TraceID, key.Timestamp, hasTime, buf)
+	if res.Outcome == spanindex.Found {
+		traces.resolutions.Put(key, res.SpanID)
+	}
+	return res, buf
 }
