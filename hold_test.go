@@ -232,8 +232,12 @@ func assertUnlinked(t *testing.T, ex pmetric.Exemplar, trace string) {
 func TestHoldLinksSpanThatArrivesAfterTheScrape(t *testing.T) {
 	t.Parallel()
 	r := newHoldRig(t, nil)
-	r.scrape(t, "a", 1, holdTrace(1), 10*time.Second)
+	md := holdScrape(t, []string{"a"}, 1, holdTrace(1), 10*time.Second)
+	require.NoError(t, r.metrics.ConsumeMetrics(t.Context(), md))
 	r.sink.none(t) // held, and the sender was not blocked
+	// The sender may reuse its batch once the call returned (pdata
+	// pooling): what is held must not change with it.
+	holdScrape(t, []string{"z"}, 99, "", 0).CopyTo(md)
 
 	// The SDK sends the span a while after the scrape carried its exemplar.
 	time.Sleep(time.Second)
