@@ -70,7 +70,7 @@ func (p *exemplarLinkProcessor) wait(ex pmetric.Exemplar, ev *linkplan.Evidence,
 	if batch.now == 0 {
 		batch.now = time.Now().UnixNano()
 	}
-	deadline, ok := p.holder.waits.Begin(&key, batch.now, int64(p.cfg.Wait.MaxWait))
+	deadline, ok := p.holder.waitMemory().Begin(&key, batch.now, int64(p.cfg.Wait.MaxWait))
 	if !ok {
 		return false // it waited before and its span did not come
 	}
@@ -195,8 +195,12 @@ type holder struct {
 	next   consumer.Metrics
 	logger *zap.Logger
 	seed   maphash.Seed
-	waits  *hold.Waits
 	sizer  pmetric.ProtoMarshaler
+	// waits is made at the first exemplar that would wait (see
+	// waitMemory): a metrics-only pipeline, or `otelcol validate`, never
+	// pays its 768 KiB.
+	waitsOnce sync.Once
+	waits     *hold.Waits
 
 	// active is non-zero while a batch is registered or held: below it,
 	// ConsumeMetrics passes batches on with one atomic load.
@@ -242,7 +246,6 @@ func newHolder(p *exemplarLinkProcessor, next consumer.Metrics) *holder {
 		next:       next,
 		logger:     p.logger,
 		seed:       maphash.MakeSeed(),
-		waits:      hold.NewWaits(hold.DefaultMaxWaits),
 		queue:      hold.NewQueue[*heldBatch](p.cfg.Wait.MaxHeldBatches, p.cfg.Wait.MaxHeldBytes),
 		registered: make(map[pmetric.Metrics]*pendingBatch),
 		wake:       make(chan struct{}, 1),
@@ -258,6 +261,11 @@ func newHolder(p *exemplarLinkProcessor, next consumer.Metrics) *holder {
 	h.boundOptions[hold.MaxBytes] = metric.WithAttributeSet(attribute.NewSet(
 		attribute.String(metadata.AttributeBound, metadata.AttributeBoundMaxHeldBytes)))
 	return h
+}
+
+func (h *holder) waitMemory() *hold.Waits {
+	h.waitsOnce.Do(func() { h.waits = hold.NewWaits(hold.DefaultMaxWaits) })
+	return h.waits
 }
 
 func (h *holder) Capabilities() consumer.Capabilities {

@@ -130,9 +130,9 @@ func TestWaits(t *testing.T) {
 		wantDeadline int64
 		wantWait     bool
 	}{
-		{key: 1, now: 1000, wantDeadline: 1100, wantWait: true}, // first seen: waits
-		{key: 1, now: 1050, wantDeadline: 1100, wantWait: true}, // seen again while it waits: same deadline
-		{key: 2, now: 1060, wantDeadline: 1160, wantWait: true}, // another exemplar
+		{key: 1, now: 1000, wantDeadline: 1100, wantWait: true},  // first seen: waits
+		{key: 1, now: 1050, wantDeadline: 1100, wantWait: true},  // seen again while it waits: same deadline
+		{key: 2, now: 1060, wantDeadline: 1160, wantWait: true},  // another exemplar
 		{key: 1, now: 1100, wantDeadline: 1100, wantWait: false}, // timed out: does not wait again
 		{key: 1, now: 9000, wantDeadline: 1100, wantWait: false}, // ever
 		{key: 2, now: 1159, wantDeadline: 1160, wantWait: true},
