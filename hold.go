@@ -97,7 +97,10 @@ func (p *exemplarLinkProcessor) finish(ctx context.Context, md pmetric.Metrics, 
 	for i := range pending {
 		at := &pending[i].at
 		m := rms.At(at.resource).ScopeMetrics().At(at.scope).Metrics().At(at.metric)
-		ex, pointTime := exemplarAt(m, at.point, at.exemplar)
+		ex, pointTime, ok := exemplarAt(m, at.point, at.exemplar)
+		if !ok {
+			continue
+		}
 		batch.pointTime = pointTime
 		p.linkExemplar(m.Name(), ex, &batch)
 	}
@@ -106,24 +109,25 @@ func (p *exemplarLinkProcessor) finish(ctx context.Context, md pmetric.Metrics, 
 }
 
 // exemplarAt returns exemplar j of data point i of m, and the point's
-// timestamp; wait noted them in a point type that has exemplars.
-func exemplarAt(m pmetric.Metric, i, j int) (pmetric.Exemplar, pcommon.Timestamp) {
+// timestamp; wait noted them in a point type that has exemplars, so ok is
+// false only if that no longer holds.
+func exemplarAt(m pmetric.Metric, i, j int) (ex pmetric.Exemplar, ts pcommon.Timestamp, ok bool) {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		dp := m.Gauge().DataPoints().At(i)
-		return dp.Exemplars().At(j), dp.Timestamp()
+		return dp.Exemplars().At(j), dp.Timestamp(), true
 	case pmetric.MetricTypeSum:
 		dp := m.Sum().DataPoints().At(i)
-		return dp.Exemplars().At(j), dp.Timestamp()
+		return dp.Exemplars().At(j), dp.Timestamp(), true
 	case pmetric.MetricTypeHistogram:
 		dp := m.Histogram().DataPoints().At(i)
-		return dp.Exemplars().At(j), dp.Timestamp()
+		return dp.Exemplars().At(j), dp.Timestamp(), true
 	case pmetric.MetricTypeExponentialHistogram:
 		dp := m.ExponentialHistogram().DataPoints().At(i)
-		return dp.Exemplars().At(j), dp.Timestamp()
+		return dp.Exemplars().At(j), dp.Timestamp(), true
 	case pmetric.MetricTypeSummary, pmetric.MetricTypeEmpty:
 	}
-	panic("exemplar_link: pending exemplar in a metric without exemplars")
+	return ex, ts, false
 }
 
 // spanSignal wakes the holders of one component ID when its traces side
