@@ -522,3 +522,51 @@ func TestHoldConcurrentTargetsKeepOrderAndLoseNothing(t *testing.T) {
 		assert.Equal(t, scrapes, next[fmt.Sprint(target)])
 	}
 }
+
+// TestHoldWakesEveryMetricsPipeline lists the component in two metrics
+// pipelines and one traces pipeline: a span wakes the holders of both.
+func TestHoldWakesEveryMetricsPipeline(t *testing.T) {
+	t.Parallel()
+	first, second := newHoldSink(), newHoldSink()
+	cfg := defaultConfig()
+	cfg.Wait.MaxWait = holdWaitLong
+	f := NewFactory()
+	set := processortest.NewNopSettings(metadata.Type)
+	tr, err := f.CreateTraces(t.Context(), set, cfg, consumertestNopTraces{})
+	require.NoError(t, err)
+	m1, err := f.CreateMetrics(t.Context(), set, cfg, first)
+	require.NoError(t, err)
+	m2, err := f.CreateMetrics(t.Context(), set, cfg, second)
+	require.NoError(t, err)
+	require.NoError(t, tr.Start(t.Context(), componenttest.NewNopHost()))
+	require.NoError(t, m1.Start(t.Context(), componenttest.NewNopHost()))
+	require.NoError(t, m2.Start(t.Context(), componenttest.NewNopHost()))
+	require.NoError(t, m1.ConsumeMetrics(t.Context(), holdScrape(t, []string{"a"}, 1, holdTrace(70), 10*time.Second)))
+	require.NoError(t, m2.ConsumeMetrics(t.Context(), holdScrape(t, []string{"a"}, 1, holdTrace(71), 10*time.Second)))
+	first.none(t)
+	second.none(t)
+
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for _, n := range []int{70, 71} {
+		s := spans.AppendEmpty()
+		var tid pcommon.TraceID
+		var sid pcommon.SpanID
+		decodeInto(t, tid[:], holdTrace(n))
+		decodeInto(t, sid[:], holdSpan(n))
+		s.SetTraceID(tid)
+		s.SetSpanID(sid)
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetStartTimestamp(pcommon.NewTimestampFromTime(holdEpoch.Add(9 * time.Second)))
+		s.SetEndTimestamp(pcommon.NewTimestampFromTime(holdEpoch.Add(11 * time.Second)))
+	}
+	require.NoError(t, tr.ConsumeTraces(t.Context(), td))
+	_, _, ex := holdPoint(t, first.next(t))
+	assertLinked(t, ex, holdTrace(70), holdSpan(70))
+	_, _, ex = holdPoint(t, second.next(t))
+	assertLinked(t, ex, holdTrace(71), holdSpan(71))
+
+	require.NoError(t, m1.Shutdown(t.Context()))
+	require.NoError(t, m2.Shutdown(t.Context()))
+	require.NoError(t, tr.Shutdown(t.Context()))
+}
