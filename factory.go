@@ -15,7 +15,10 @@ import (
 // instances one factory creates for the same component ID in metrics and
 // traces pipelines share one span index (see shared.go).
 func NewFactory() processor.Factory {
-	links := newSharedLinks()
+	return newFactory(newSharedLinks())
+}
+
+func newFactory(links *sharedLinks) processor.Factory {
 	return processor.NewFactory(
 		metadata.Type,
 		createDefaultConfig,

@@ -87,16 +87,19 @@ func TestREADMEDefaults(t *testing.T) {
 	require.NoError(t, err)
 	cfg := defaultConfig()
 	for key, want := range map[string]string{
-		"builtin_label_names":    "true",
-		"trace_id_labels":        "[]",
-		"span_id_labels":         "[]",
-		"trace_context_labels":   "[]",
-		"pad_64bit_trace_ids":    "true",
-		"overwrite_existing_ids": "false",
-		"trace_only_exemplars":   "label",
-		"detect_ids_by_value":    "false",
-		"link_unsampled":         "false",
-		"summary_interval":       "1m",
+		"builtin_label_names":         "true",
+		"trace_id_labels":             "[]",
+		"span_id_labels":              "[]",
+		"trace_context_labels":        "[]",
+		"pad_64bit_trace_ids":         "true",
+		"overwrite_existing_ids":      "false",
+		"trace_only_exemplars":        "label",
+		"detect_ids_by_value":         "false",
+		"link_unsampled":              "false",
+		"summary_interval":            "1m",
+		"span_index::max_spans":       "200000",
+		"span_index::max_age":         "2m",
+		"span_index::max_resolutions": "16384",
 	} {
 		row := regexp.MustCompile("(?m)^\\| `" + key + "` \\| `([^`]*)` \\|").FindSubmatch(readme)
 		require.NotNil(t, row, "README has no configuration row for %s", key)
@@ -112,6 +115,9 @@ func TestREADMEDefaults(t *testing.T) {
 	assert.False(t, cfg.DetectIDsByValue)
 	assert.False(t, cfg.LinkUnsampled)
 	assert.Equal(t, time.Minute, cfg.SummaryInterval)
+	assert.Equal(t, 200_000, cfg.SpanIndex.MaxSpans)
+	assert.Equal(t, 2*time.Minute, cfg.SpanIndex.MaxAge)
+	assert.Equal(t, 16_384, cfg.SpanIndex.MaxResolutions)
 }
 
 var _ processor.Factory = NewFactory()

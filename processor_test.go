@@ -234,7 +234,7 @@ func TestGolden(t *testing.T) {
 			expected, err := golden.ReadMetrics(filepath.Join(dir, "output.yaml"))
 			require.NoError(t, err)
 
-			proc, sink := newTestProcessor(t, cfg, processortest.NewNopSettings(metadata.Type))
+			proc, sink := goldenProcessor(t, dir, cfg)
 			require.NoError(t, proc.ConsumeMetrics(t.Context(), in))
 			require.Len(t, sink.AllMetrics(), 1)
 			got := sink.AllMetrics()[0]
@@ -243,6 +243,21 @@ func TestGolden(t *testing.T) {
 			assert.Equal(t, exemplarLabels(expected), exemplarLabels(got))
 		})
 	}
+}
+
+// goldenProcessor returns the metrics side for a golden case; a case
+// with spans.yaml first passes those spans through the traces side of the
+// same component.
+func goldenProcessor(t *testing.T, dir string, cfg *Config) (processor.Metrics, *consumertest.MetricsSink) {
+	spansFile := filepath.Join(dir, "spans.yaml")
+	if _, err := os.Stat(spansFile); err != nil {
+		return newTestProcessor(t, cfg, processortest.NewNopSettings(metadata.Type))
+	}
+	spans, err := golden.ReadTraces(spansFile)
+	require.NoError(t, err)
+	p := newPair(t, NewFactory(), cfg, component.NewID(metadata.Type))
+	require.NoError(t, p.traces.ConsumeTraces(t.Context(), spans))
+	return p.metrics, p.sink
 }
 
 // exemplarLabels lists the labels of every exemplar of md, in order.

@@ -172,6 +172,11 @@ func (traces *traceState) resolve(key *spanindex.ResolutionKey, hasTime bool, bu
 	if span, ok := traces.resolutions.Get(key); ok {
 		return spanindex.Result{SpanID: span, Outcome: spanindex.Found}, buf
 	}
+	if buf == nil {
+		// One allocation per batch that needs the index, enough for a
+		// span, its parents and a few siblings.
+		buf = make([]spanindex.Span, 0, 16)
+	}
 	res, buf := traces.index.Lookup(key.TraceID, key.Timestamp, hasTime, buf)
 	if res.Outcome == spanindex.Found {
 		traces.resolutions.Put(key, res.SpanID)

@@ -284,3 +284,43 @@ func BenchmarkSpanIndexLookup(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkSpanIndexContended looks up from every core while one traces
+// pipeline keeps adding batches of 512 spans: what the RWMutex costs the
+// metrics side under write load.
+func BenchmarkSpanIndexContended(b *testing.B) {
+	x := New(Config{MaxSpans: DefaultMaxSpans, MaxAge: time.Hour})
+	next := uint64(0)
+	for ; next < DefaultMaxSpans; next++ {
+		add(x, t0, numbered(next/8, next, int64(next%8)*ms))
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		spans := make([]Span, 512)
+		for i := next; ; {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for j := range spans {
+				spans[j] = numbered(i/8, i, int64(i%8)*ms)
+				i++
+			}
+			add(x, t0, spans...)
+		}
+	}()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]Span, 0, 16)
+		i := uint64(0)
+		for pb.Next() {
+			_, buf = x.Lookup(numbered(i%(DefaultMaxSpans/8), 0, 0).TraceID, 5*ms, true, buf)
+			i += 7919
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	<-done
+}
