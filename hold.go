@@ -368,6 +368,11 @@ func (h *holder) admit(ctx context.Context, md pmetric.Metrics) error {
 		if len(mine) == 0 && !h.queue.Queued(key) {
 			continue
 		}
+		// MoveTo swaps the resource's contents into a batch the holder
+		// owns, in O(1), leaving an empty one in md: once the call
+		// returns, the receiver may recycle md (pdata proto pooling) and
+		// recycles nothing of ours. It needs md mutable, which
+		// MutatesData true guarantees; CopyTo would copy the whole batch.
 		owned := pmetric.NewMetrics()
 		rms.At(i).MoveTo(owned.ResourceMetrics().AppendEmpty())
 		size := int64(h.sizer.MetricsSize(owned))
