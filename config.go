@@ -99,6 +99,10 @@ type Config struct {
 	// a traces pipeline; metrics-only, it is not used.
 	SpanIndex SpanIndexConfig `mapstructure:"span_index"`
 
+	// Wait bounds how long and how much is held for spans that arrive
+	// after the scrape (config_wait.go).
+	Wait WaitConfig `mapstructure:"wait"`
+
 	// Prevent unkeyed literal initialization.
 	_ struct{}
 }
@@ -164,7 +168,7 @@ func (cfg *Config) Validate() error {
 	if cfg.SummaryInterval < 0 {
 		errs = errors.Join(errs, fmt.Errorf("summary_interval: must not be negative, got %s", cfg.SummaryInterval))
 	}
-	return errors.Join(errs, cfg.SpanIndex.validate())
+	return errors.Join(errs, cfg.SpanIndex.validate(), cfg.Wait.validate())
 }
 
 func (c *SpanIndexConfig) validate() error {

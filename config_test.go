@@ -46,6 +46,7 @@ func TestLoadConfig(t *testing.T) {
 					MaxAge:         90 * time.Second,
 					MaxResolutions: 0,
 				},
+				Wait: defaultConfig().Wait,
 			},
 		},
 		{

@@ -41,6 +41,11 @@ func createDefaultConfig() component.Config {
 			MaxAge:         defaultSpanIndexMaxAge,
 			MaxResolutions: defaultSpanIndexMaxResolutions,
 		},
+		Wait: WaitConfig{
+			MaxWait:        defaultWaitMaxWait,
+			MaxHeldBatches: defaultWaitMaxHeldBatches,
+			MaxHeldBytes:   defaultWaitMaxHeldBytes,
+		},
 	}
 }
 
@@ -55,6 +60,10 @@ func (links *sharedLinks) createMetricsProcessor(
 		return nil, err
 	}
 	p.links, p.id = links, set.ID
+	if p.cfg.Wait.MaxWait > 0 {
+		p.holder = newHolder(p, next)
+		next = p.holder
+	}
 	return processorhelper.NewMetrics(
 		ctx,
 		set,

@@ -10,7 +10,6 @@ package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkpro
 
 import (
 	"encoding/hex"
-	"math"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -37,6 +36,7 @@ func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetr
 				continue
 			}
 		}
+		batch.at.exemplar = j
 		p.linkExemplar(metricName, ex, batch)
 	}
 }
@@ -53,6 +53,9 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	linkplan.Decide(ev, p.settings, plan)
 	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linkplan.ReasonMissingSpanID {
 		p.lookUpSpan(ex, ev, plan, batch)
+		if p.holder != nil && p.wait(ex, ev, batch) {
+			return // left as it came, linked and counted when its batch leaves
+		}
 	}
 	p.apply(ex, ev, plan, batch)
 	p.count(metricName, plan, batch)
@@ -131,34 +134,9 @@ func valueForLog(v pcommon.Value) string {
 // answer. The resolution cache answers first, so that an exemplar a target
 // re-exposes on every scrape stays linked after its spans were evicted.
 func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
-	traces := batch.traces
-	// The prometheus receiver stamps an exemplar without a timestamp with
-	// the scrape time, the point's timestamp: that is no timestamp.
-	at := ex.Timestamp()
-	hasTime := at != 0 && at != batch.pointTime
-	key := spanindex.ResolutionKey{TraceID: plan.TraceID}
-	if hasTime {
-		key.Timestamp = toNanos(at)
-	}
-	if ex.ValueType() == pmetric.ExemplarValueTypeInt {
-		key.Value = spanindex.ValueBits(true, ex.IntValue(), 0)
-	} else {
-		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
-	}
+	key, hasTime := traceOnlyKey(ex, plan.TraceID, batch.pointTime)
 	var res spanindex.Result
-	if span, ok := traces.resolutions.Get(&key); ok {
-		res = spanindex.Result{SpanID: span, Outcome: spanindex.Found}
-	} else {
-		if batch.spans == nil {
-			// One allocation per batch that needs the index, enough for a
-			// span, its parents and a few siblings.
-			batch.spans = make([]spanindex.Span, 0, 16)
-		}
-		res, batch.spans = traces.index.Lookup(plan.TraceID, key.Timestamp, hasTime, batch.spans)
-		if res.Outcome == spanindex.Found {
-			traces.resolutions.Put(&key, res.SpanID)
-		}
-	}
+	res, batch.spans = batch.traces.resolve(&key, hasTime, batch.spans)
 	ev.Traces = linkplan.TracesLookup{Done: true, TraceID: plan.TraceID, Result: res}
 	linkplan.Decide(ev, p.settings, plan)
 }

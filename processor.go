@@ -50,6 +50,9 @@ type exemplarLinkProcessor struct {
 	links *sharedLinks
 	id    component.ID
 	link  *sharedLink
+	// holder holds batches whose trace-only exemplars wait for spans
+	// (hold.go); nil when wait::max_wait is 0.
+	holder *holder
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
@@ -90,12 +93,14 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 func (p *exemplarLinkProcessor) start(context.Context, component.Host) error {
 	if p.links != nil {
 		p.link = p.links.acquire(p.id, p.cfg, false)
+		p.holder.start(p.link)
 	}
 	p.logStart()
 	return nil
 }
 
 func (p *exemplarLinkProcessor) shutdown(context.Context) error {
+	p.holder.shutdown() // before the link goes: held batches are linked as they leave
 	if p.link != nil {
 		p.links.release(p.id, p.link)
 		p.link = nil
@@ -123,6 +128,13 @@ type batchState struct {
 	traces    *traceState
 	pointTime pcommon.Timestamp
 	spans     []spanindex.Span
+	// at is where the walk is, pending the exemplars that wait for their
+	// spans, now when the first began waiting, and final says that waiting
+	// is over (hold.go).
+	at      exemplarPath
+	pending *pendingBatch
+	now     int64
+	final   bool
 }
 
 // processMetrics walks resource → scope → metric → data point → exemplar
@@ -134,16 +146,22 @@ func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.M
 	}
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
+		batch.at.resource = i
 		sms := rms.At(i).ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
+			batch.at.scope = j
 			ms := sms.At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
+				batch.at.metric = k
 				p.processMetric(ms.At(k), &batch)
 			}
 		}
 	}
 	p.record(ctx, &batch.counts)
 	p.summary.Add(&batch.counts)
+	if batch.pending != nil {
+		p.holder.register(md, batch.pending)
+	}
 	return md, nil
 }
 
@@ -157,7 +175,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Gauge().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
-				batch.pointTime = dps.At(i).Timestamp()
+				batch.pointTime, batch.at.point = dps.At(i).Timestamp(), i
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -165,7 +183,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Sum().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
-				batch.pointTime = dps.At(i).Timestamp()
+				batch.pointTime, batch.at.point = dps.At(i).Timestamp(), i
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -173,7 +191,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.Histogram().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
-				batch.pointTime = dps.At(i).Timestamp()
+				batch.pointTime, batch.at.point = dps.At(i).Timestamp(), i
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}
@@ -181,7 +199,7 @@ func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchStat
 		dps := m.ExponentialHistogram().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
 			if exs := dps.At(i).Exemplars(); exs.Len() > 0 {
-				batch.pointTime = dps.At(i).Timestamp()
+				batch.pointTime, batch.at.point = dps.At(i).Timestamp(), i
 				p.linkExemplars(m.Name(), exs, batch)
 			}
 		}

@@ -36,6 +36,9 @@ type sharedLink struct {
 	// then (and forever when the ID is in metrics pipelines only) the
 	// metrics side links as it always has. It is read once per batch.
 	traces atomic.Pointer[traceState]
+	// spans wakes the metrics side's holders when spans were recorded
+	// (hold.go).
+	spans spanSignal
 }
 
 // traceState is what the traces side records for the metrics side.

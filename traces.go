@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -101,6 +102,7 @@ func (t *tracesSide) processTraces(_ context.Context, td ptrace.Traces) (ptrace.
 		}
 	}
 	index.EndWrite()
+	t.link.spans.notify() // held metrics batches may wait for these
 	return td, nil
 }
 
@@ -129,4 +131,42 @@ func toIndexed(span ptrace.Span, s *spanindex.Span) bool {
 
 func toNanos(ts pcommon.Timestamp) int64 {
 	return int64(min(uint64(ts), math.MaxInt64))
+}
+
+// traceOnlyKey returns the resolution-cache key of ex, a trace-only
+// exemplar of trace on a point stamped pointTime, and whether ex has a
+// timestamp of its own.
+func traceOnlyKey(ex pmetric.Exemplar, trace pcommon.TraceID, pointTime pcommon.Timestamp) (spanindex.ResolutionKey, bool) {
+	// The prometheus receiver stamps an exemplar without a timestamp with
+	// the scrape time, the point's timestamp: that is no timestamp.
+	at := ex.Timestamp()
+	hasTime := at != 0 && at != pointTime
+	key := spanindex.ResolutionKey{TraceID: trace}
+	if hasTime {
+		key.Timestamp = toNanos(at)
+	}
+	if ex.ValueType() == pmetric.ExemplarValueTypeInt {
+		key.Value = spanindex.ValueBits(true, ex.IntValue(), 0)
+	} else {
+		key.Value = spanindex.ValueBits(false, 0, math.Float64bits(ex.DoubleValue()))
+	}
+	return key, hasTime
+}
+
+// resolve answers from the resolution cache, else from the index, and
+// remembers what the index found. buf is Lookup's scratch, returned.
+func (traces *traceState) resolve(key *spanindex.ResolutionKey, hasTime bool, buf []spanindex.Span) (spanindex.Result, []spanindex.Span) {
+	if span, ok := traces.resolutions.Get(key); ok {
+		return spanindex.Result{SpanID: span, Outcome: spanindex.Found}, buf
+	}
+	if buf == nil {
+		// One allocation per batch that needs the index, enough for a
+		// span, its parents and a few siblings.
+		buf = make([]spanindex.Span, 0, 16)
+	}
+	res, buf := traces.index.Lookup(key.TraceID, key.Timestamp, hasTime, buf)
+	if res.Outcome == spanindex.Found {
+		traces.resolutions.Put(key, res.SpanID)
+	}
+	return res, buf
 }

@@ -34,10 +34,14 @@ type metadataFile struct {
 			Description string   `yaml:"description"`
 			Unit        string   `yaml:"unit"`
 			Attributes  []string `yaml:"attributes"`
-			Sum         struct {
+			Sum         *struct {
 				ValueType string `yaml:"value_type"`
 				Monotonic bool   `yaml:"monotonic"`
 			} `yaml:"sum"`
+			Histogram *struct {
+				ValueType        string    `yaml:"value_type"`
+				BucketBoundaries []float64 `yaml:"bucket_boundaries"`
+			} `yaml:"histogram"`
 		} `yaml:"metrics"`
 	} `yaml:"telemetry"`
 }
@@ -68,10 +72,18 @@ func TestMatchesMetadataYAML(t *testing.T) {
 	require.NoError(t, err)
 	builder.ProcessorExemplarLinkExemplarsLinked.Add(t.Context(), 1)
 	builder.ProcessorExemplarLinkExemplarsUnlinked.Add(t.Context(), 1)
+	builder.ProcessorExemplarLinkBatchesHeld.Add(t.Context(), 1)
+	builder.ProcessorExemplarLinkBatchHoldDuration.Record(t.Context(), 1)
+	builder.ProcessorExemplarLinkBatchesNotHeld.Add(t.Context(), 1)
+	builder.ProcessorExemplarLinkReleaseErrors.Add(t.Context(), 1)
 
 	wantNames := map[string]string{
-		"processor_exemplar_link_exemplars_linked":   MetricExemplarsLinked,
-		"processor_exemplar_link_exemplars_unlinked": MetricExemplarsUnlinked,
+		"processor_exemplar_link_exemplars_linked":    MetricExemplarsLinked,
+		"processor_exemplar_link_exemplars_unlinked":  MetricExemplarsUnlinked,
+		"processor_exemplar_link_batches_held":        MetricBatchesHeld,
+		"processor_exemplar_link_batch_hold_duration": MetricBatchHoldDuration,
+		"processor_exemplar_link_batches_not_held":    MetricBatchesNotHeld,
+		"processor_exemplar_link_release_errors":      MetricReleaseErrors,
 	}
 	require.Len(t, md.Telemetry.Metrics, len(wantNames))
 	for key, def := range md.Telemetry.Metrics {
@@ -79,18 +91,35 @@ func TestMatchesMetadataYAML(t *testing.T) {
 		require.True(t, ok, "metadata.yaml declares %s, which this package does not build", key)
 		assert.Equal(t, "otelcol_"+key, name)
 		assert.True(t, def.Enabled, key)
-		assert.Equal(t, "int", def.Sum.ValueType, key)
-		assert.True(t, def.Sum.Monotonic, key)
 		got, err := tel.GetMetric(name)
 		require.NoError(t, err, key)
 		assert.Equal(t, def.Unit, got.Unit, key)
 		assert.Equal(t, def.Description+" ["+strings.ToUpper(def.Stability[:1])+def.Stability[1:]+"]", got.Description, key)
+		if def.Histogram != nil {
+			assert.Equal(t, "double", def.Histogram.ValueType, key)
+			hist, ok := got.Data.(metricdata.Histogram[float64])
+			require.True(t, ok, key)
+			require.Len(t, hist.DataPoints, 1, key)
+			assert.Equal(t, def.Histogram.BucketBoundaries, hist.DataPoints[0].Bounds, key)
+			continue
+		}
+		require.NotNil(t, def.Sum, key)
+		assert.Equal(t, "int", def.Sum.ValueType, key)
+		assert.True(t, def.Sum.Monotonic, key)
 		sum, ok := got.Data.(metricdata.Sum[int64])
 		require.True(t, ok, key)
 		assert.True(t, sum.IsMonotonic, key)
 	}
 	assert.Equal(t, []string{AttributeSource}, md.Telemetry.Metrics["processor_exemplar_link_exemplars_linked"].Attributes)
 	assert.Equal(t, []string{AttributeReason}, md.Telemetry.Metrics["processor_exemplar_link_exemplars_unlinked"].Attributes)
+	assert.Equal(t, []string{AttributeRelease}, md.Telemetry.Metrics["processor_exemplar_link_batches_held"].Attributes)
+	assert.Equal(t, []string{AttributeRelease}, md.Telemetry.Metrics["processor_exemplar_link_batch_hold_duration"].Attributes)
+	assert.Equal(t, []string{AttributeBound}, md.Telemetry.Metrics["processor_exemplar_link_batches_not_held"].Attributes)
+	assert.Empty(t, md.Telemetry.Metrics["processor_exemplar_link_release_errors"].Attributes)
+	assert.Equal(t, AttributeReleaseValues, md.Attributes[AttributeRelease].Enum)
+	assert.Equal(t, AttributeBoundValues, md.Attributes[AttributeBound].Enum)
+	assert.Equal(t, AttributeReleaseDescription, md.Attributes[AttributeRelease].Description)
+	assert.Equal(t, AttributeBoundDescription, md.Attributes[AttributeBound].Description)
 }
 
 func lowerKeys(m map[string][]string) map[string][]string {

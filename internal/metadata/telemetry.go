@@ -14,14 +14,22 @@ import (
 const (
 	MetricExemplarsLinked   = "otelcol_processor_exemplar_link_exemplars_linked"
 	MetricExemplarsUnlinked = "otelcol_processor_exemplar_link_exemplars_unlinked"
+	MetricBatchesHeld       = "otelcol_processor_exemplar_link_batches_held"
+	MetricBatchHoldDuration = "otelcol_processor_exemplar_link_batch_hold_duration"
+	MetricBatchesNotHeld    = "otelcol_processor_exemplar_link_batches_not_held"
+	MetricReleaseErrors     = "otelcol_processor_exemplar_link_release_errors"
 )
 
 // Attribute keys of the telemetry metrics, and their descriptions.
 const (
-	AttributeSource            = "source"
-	AttributeSourceDescription = "How the exemplar got linked."
-	AttributeReason            = "reason"
-	AttributeReasonDescription = "Why an exemplar that references a trace was left unlinked."
+	AttributeSource             = "source"
+	AttributeSourceDescription  = "How the exemplar got linked."
+	AttributeReason             = "reason"
+	AttributeReasonDescription  = "Why an exemplar that references a trace was left unlinked."
+	AttributeRelease            = "release"
+	AttributeReleaseDescription = "Why a held batch left."
+	AttributeBound              = "bound"
+	AttributeBoundDescription   = "The bound that was reached."
 )
 
 func Meter(settings component.TelemetrySettings) metric.Meter {
@@ -37,6 +45,10 @@ type TelemetryBuilder struct {
 	meter                                  metric.Meter
 	ProcessorExemplarLinkExemplarsLinked   metric.Int64Counter
 	ProcessorExemplarLinkExemplarsUnlinked metric.Int64Counter
+	ProcessorExemplarLinkBatchesHeld       metric.Int64Counter
+	ProcessorExemplarLinkBatchHoldDuration metric.Float64Histogram
+	ProcessorExemplarLinkBatchesNotHeld    metric.Int64Counter
+	ProcessorExemplarLinkReleaseErrors     metric.Int64Counter
 }
 
 // Shutdown exists for parity with generated builders; this component has no
@@ -57,6 +69,31 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		MetricExemplarsUnlinked,
 		metric.WithDescription("Exemplars that reference a trace but leave the processor without both IDs. [Alpha]"),
 		metric.WithUnit("{exemplar}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorExemplarLinkBatchesHeld, err = builder.meter.Int64Counter(
+		MetricBatchesHeld,
+		metric.WithDescription("Batches held for spans, or behind an earlier held batch of their resource, counted when they leave. [Alpha]"),
+		metric.WithUnit("{batch}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorExemplarLinkBatchHoldDuration, err = builder.meter.Float64Histogram(
+		MetricBatchHoldDuration,
+		metric.WithDescription("How long a held batch was held. [Alpha]"),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(HoldDurationBuckets...),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorExemplarLinkBatchesNotHeld, err = builder.meter.Int64Counter(
+		MetricBatchesNotHeld,
+		metric.WithDescription("Batches that passed without waiting for spans because a bound on held batches was reached. [Alpha]"),
+		metric.WithUnit("{batch}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorExemplarLinkReleaseErrors, err = builder.meter.Int64Counter(
+		MetricReleaseErrors,
+		metric.WithDescription("Held batches the next consumer refused after their release; the error is logged, not returned to the sender. [Alpha]"),
+		metric.WithUnit("{batch}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs
@@ -91,4 +128,30 @@ const (
 var (
 	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields, AttributeSourceByValue, AttributeSourceTraces}
 	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled, AttributeReasonTraceNotSeen, AttributeReasonSpanNotFound, AttributeReasonNoEntrySpan}
+)
+
+// HoldDurationBuckets are the hold-duration histogram's bucket boundaries
+// in seconds, as metadata.yaml lists them: fine around the default 6 s
+// wait.
+var HoldDurationBuckets = []float64{0.01, 0.1, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 60}
+
+// Values of the release attribute, in the order of metadata.yaml's enum.
+const (
+	AttributeReleaseResolved = "resolved"
+	AttributeReleaseTimeout  = "timeout"
+	AttributeReleaseBehind   = "behind"
+	AttributeReleaseBound    = "bound"
+	AttributeReleaseShutdown = "shutdown"
+)
+
+// Values of the bound attribute, in the order of metadata.yaml's enum.
+const (
+	AttributeBoundMaxHeldBatches = "max_held_batches"
+	AttributeBoundMaxHeldBytes   = "max_held_bytes"
+)
+
+// AttributeReleaseValues and AttributeBoundValues list each enum in order.
+var (
+	AttributeReleaseValues = []string{AttributeReleaseResolved, AttributeReleaseTimeout, AttributeReleaseBehind, AttributeReleaseBound, AttributeReleaseShutdown}
+	AttributeBoundValues   = []string{AttributeBoundMaxHeldBatches, AttributeBoundMaxHeldBytes}
 )
