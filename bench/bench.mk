@@ -22,6 +22,8 @@ BENCHSTAT         := $(BIN)/benchstat
 BENCH_PROCESSOR := ^Benchmark(ExemplarLink|Floor)$$
 BENCH_STYLES    := ^BenchmarkExemplarLinkStyle$$
 BENCH_COMPARE   := ^BenchmarkCompare$$
+# The traces side beside the googlecloud exporter, per span (bench/traces_test.go).
+BENCH_TRACES    := ^BenchmarkCompareTraces$$
 # What detect_ids_by_value costs: the same batches with it off and on.
 BENCH_BYVALUE   := ^BenchmarkDetectIDsByValue$$
 
@@ -41,6 +43,8 @@ bench: $(BENCHSTAT)
 		|| { cat $(BENCH_OUT)/byvalue.txt; exit 1; }
 	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/compare.txt \
 		|| { cat $(BENCH_OUT)/compare.txt; exit 1; }
+	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_TRACES)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/traces.txt \
+		|| { cat $(BENCH_OUT)/traces.txt; exit 1; }
 	@echo; echo "== exemplar_link processor module (benchmark_test.go)"
 	@$(BENCHSTAT) $(BENCH_OUT)/processor.txt
 	@echo; echo "== cost by label style (10,000 exemplars of one style; one run, allocs/op ÷ 10,000 = allocs per exemplar)"
@@ -49,11 +53,13 @@ bench: $(BENCHSTAT)
 	@$(BENCHSTAT) -col /detect_ids_by_value $(BENCH_OUT)/byvalue.txt
 	@echo; echo "== side by side, one run (bench/): floor, exemplar_link, OTTL (transform processor), googlemanagedprometheus exporter"
 	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/compare.txt
+	@echo; echo "== traces side beside the googlecloud exporter (bench/): ns/span, allocs/op per batch"
+	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/traces.txt
 	@echo; echo "== performance targets"
-	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt
+	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt -traces $(BENCH_OUT)/traces.txt
 
 bench-smoke:
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)|$(BENCH_BYVALUE)' -benchtime=1x .
-	cd $(ROOT)/bench && $(GO) vet ./... && $(GO) test -count=1 -bench '$(BENCH_COMPARE)' -benchtime=1x ./...
+	cd $(ROOT)/bench && $(GO) vet ./... && $(GO) test -count=1 -bench '$(BENCH_COMPARE)|$(BENCH_TRACES)' -benchtime=1x ./...
 
 INTEGRATION_TARGETS += bench-smoke

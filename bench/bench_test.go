@@ -3,6 +3,7 @@
 // statements in testdata/transform.yaml), with a walk over the same batch
 // that changes nothing (the floor), and with the googlemanagedprometheus
 // exporter sending the batch to an in-process fake Cloud Monitoring server.
+// traces_test.go puts the traces side beside the googlecloud exporter.
 //
 // `make bench` runs these benchmarks with -count, prints them side by side
 // with benchstat (-col /impl) and checks the performance targets with

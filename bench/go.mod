@@ -8,6 +8,7 @@ replace github.com/exemplarlink/exemplarlinkprocessor/e2e => ../e2e
 
 require (
 	github.com/exemplarlink/exemplarlinkprocessor v0.0.0-00010101000000-000000000000
+	github.com/open-telemetry/opentelemetry-collector-contrib/exporter/googlecloudexporter v0.165.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/exporter/googlemanagedprometheusexporter v0.165.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor v0.161.0
 	go.opentelemetry.io/collector/component v1.71.0

@@ -9,7 +9,7 @@
 // are judged on exactly the runs the tables show, and `make test` never runs
 // timed checks (they would be flaky on a shared machine).
 //
-//	benchcheck -processor processor.txt -compare compare.txt
+//	benchcheck -processor processor.txt -compare compare.txt -traces traces.txt
 package main
 
 import (
@@ -31,14 +31,24 @@ const (
 	maxExporterShare   = 0.10 // exemplar_link / googlemanagedprometheus exporter
 	maxAllocsGrowth    = 1.0  // allocs/op at 10,000 series minus at 100 series
 	exemplarsPerSeries = 10
+
+	// Trace-aware linking (issue 23): the traces side costs at most 2% of
+	// what the googlecloud exporter spends per span, and allocates nothing
+	// per span (allocs/op, processorhelper's per batch, equal at both batch
+	// sizes within maxSpanAllocsGrowth).
+	maxTracesShare      = 0.02
+	maxSpanAllocsGrowth = 1.0
+	tracesBig           = 4096
+	tracesSmall         = 512
 )
 
 func main() {
 	procFile := flag.String("processor", "", "benchmark output of the processor module (BenchmarkExemplarLink)")
 	cmpFile := flag.String("compare", "", "benchmark output of the bench module (BenchmarkCompare)")
+	trFile := flag.String("traces", "", "benchmark output of the bench module (BenchmarkCompareTraces)")
 	flag.Parse()
-	if *procFile == "" || *cmpFile == "" {
-		fmt.Fprintln(os.Stderr, "usage: benchcheck -processor FILE -compare FILE")
+	if *procFile == "" || *cmpFile == "" || *trFile == "" {
+		fmt.Fprintln(os.Stderr, "usage: benchcheck -processor FILE -compare FILE -traces FILE")
 		os.Exit(2)
 	}
 	proc, err := parse(*procFile)
@@ -52,6 +62,12 @@ func main() {
 		os.Exit(2)
 	}
 
+	tr, err := parse(*trFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+
 	c := &checker{}
 	c.allocsConstant(proc)
 	c.ottlRatio(cmp)
@@ -60,6 +76,8 @@ func main() {
 	}
 	c.exporterShare(cmp)
 	c.linearity(proc)
+	c.tracesShare(tr)
+	c.spanAllocsConstant(tr)
 
 	if c.failed {
 		fmt.Println("benchcheck: FAIL: a performance target is missed (see above)")
@@ -138,6 +156,37 @@ func (c *checker) exporterShare(r results) {
 		return
 	}
 	c.report(a/b <= maxExporterShare, target, fmt.Sprintf("%.1f%% (%.2f ms vs %.2f ms per batch)", 100*a/b, a/1e6, b/1e6))
+}
+
+// tracesShare: the traces side costs a small fraction of what the
+// googlecloud exporter spends per span on the same batches.
+func (c *checker) tracesShare(r results) {
+	target := fmt.Sprintf("traces side ≤ %.0f%% of the googlecloud exporter per span", 100*maxTracesShare)
+	el := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesBig)
+	exp := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=googlecloud_exporter", tracesBig)
+	a, ok1 := r.median(el, "ns/span")
+	b, ok2 := r.median(exp, "ns/span")
+	if !ok1 || !ok2 {
+		c.missing(target, el, exp)
+		return
+	}
+	c.report(a/b <= maxTracesShare, target, fmt.Sprintf("%.2f%% (%.0f vs %.0f ns/span)", 100*a/b, a, b))
+}
+
+// spanAllocsConstant: zero allocations per span, i.e. the traces side's
+// allocs/op does not grow from the small batch to the large one.
+func (c *checker) spanAllocsConstant(r results) {
+	target := fmt.Sprintf("traces side: 0 allocs per span (allocs/op flat, %d→%d)", tracesSmall, tracesBig)
+	small := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesSmall)
+	large := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesBig)
+	a, ok1 := r.median(small, "allocs/op")
+	b, ok2 := r.median(large, "allocs/op")
+	if !ok1 || !ok2 {
+		c.missing(target, small, large)
+		return
+	}
+	c.report(b-a <= maxSpanAllocsGrowth, target,
+		fmt.Sprintf("%.0f → %.0f allocs/op: %.5f allocs/span", a, b, (b-a)/float64(tracesBig-tracesSmall)))
 }
 
 // linearity prints the time per exemplar at each batch size; it is
