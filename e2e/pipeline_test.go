@@ -135,25 +135,7 @@ func runPipeline(t *testing.T, name, target string, processorSettings map[string
 		next = proc
 	}
 
-	rcvFactory := prometheusreceiver.NewFactory()
-	rcvCfg := rcvFactory.CreateDefaultConfig()
-	unmarshal(t, rcvCfg, map[string]any{
-		"config": map[string]any{
-			"scrape_configs": []any{map[string]any{
-				"job_name":        "e2e",
-				"scrape_interval": scrapeInterval.String(),
-				"static_configs":  []any{map[string]any{"targets": []any{target}}},
-			}},
-		},
-		// Hand the static target to the scrape manager at once instead of
-		// after the discovery manager's 5s update tick.
-		"discovery_reload_on_startup": true,
-	})
-	rcv, err := rcvFactory.CreateMetrics(ctx, receiver.Settings{
-		ID:                component.NewIDWithName(rcvFactory.Type(), name),
-		TelemetrySettings: telemetry,
-		BuildInfo:         buildInfo,
-	}, rcvCfg, next)
+	rcv, err := newScrapeReceiver(ctx, name, target, telemetry, buildInfo, next)
 	if err != nil {
 		t.Fatalf("create receiver: %v", err)
 	}
@@ -267,4 +249,33 @@ func newTarget(t *testing.T, cases []exemplarCase) *prometheus.Registry {
 		obs.ObserveWithExemplar(c.value, c.labels) // panics on labels OpenMetrics rejects
 	}
 	return reg
+}
+
+// newScrapeReceiver is the real prometheus receiver scraping target every
+// scrapeInterval into next.
+func newScrapeReceiver(ctx context.Context, name, target string, telemetry component.TelemetrySettings, buildInfo component.BuildInfo, next consumer.Metrics) (receiver.Metrics, error) {
+	rcvFactory := prometheusreceiver.NewFactory()
+	rcvCfg := rcvFactory.CreateDefaultConfig()
+	if err := confmap.NewFromStringMap(map[string]any{
+		"config": map[string]any{
+			"scrape_configs": []any{map[string]any{
+				"job_name":        "e2e",
+				"scrape_interval": scrapeInterval.String(),
+				"static_configs":  []any{map[string]any{"targets": []any{target}}},
+			}},
+		},
+		// Hand the static target to the scrape manager at once instead of
+		// after the discovery manager's 5s update tick.
+		"discovery_reload_on_startup": true,
+	}).Unmarshal(rcvCfg); err != nil {
+		return nil, err
+	}
+	if err := confmap.Validate(rcvCfg); err != nil {
+		return nil, err
+	}
+	return rcvFactory.CreateMetrics(ctx, receiver.Settings{
+		ID:                component.NewIDWithName(rcvFactory.Type(), name),
+		TelemetrySettings: telemetry,
+		BuildInfo:         buildInfo,
+	}, rcvCfg, next)
 }

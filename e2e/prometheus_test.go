@@ -21,7 +21,6 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusremotewriteexporter"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -30,7 +29,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
-	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
 )
@@ -334,23 +332,7 @@ func startPromPipeline(t *testing.T, name, target string, processorSettings map[
 		started = append(started, proc)
 	}
 
-	rcvFactory := prometheusreceiver.NewFactory()
-	rcvCfg := rcvFactory.CreateDefaultConfig()
-	unmarshal(t, rcvCfg, map[string]any{
-		"config": map[string]any{
-			"scrape_configs": []any{map[string]any{
-				"job_name":        "e2e",
-				"scrape_interval": scrapeInterval.String(),
-				"static_configs":  []any{map[string]any{"targets": []any{target}}},
-			}},
-		},
-		"discovery_reload_on_startup": true,
-	})
-	rcv, err := rcvFactory.CreateMetrics(ctx, receiver.Settings{
-		ID:                component.NewIDWithName(rcvFactory.Type(), name),
-		TelemetrySettings: telemetry,
-		BuildInfo:         buildInfo,
-	}, rcvCfg, next)
+	rcv, err := newScrapeReceiver(ctx, name, target, telemetry, buildInfo, next)
 	if err != nil {
 		t.Fatalf("create receiver: %v", err)
 	}
