@@ -11,7 +11,12 @@
 // timestamp converted as the Prometheus scraper does (seconds ->
 // trunc(ts*1000) ms) and compared with the SERVER span's start and end.
 //
-// Usage: node measure.js [requests]   (default 2000, at most 100000)
+// Usage: node measure.js [requests] [event]
+//   requests: default 2000, at most 100000
+//   event: the response event the histogram is observed in, 'finish'
+//   (default, as the guides write) or 'close' (after the http
+//   instrumentation, which ends the server span in its own 'close'
+//   listener, registered before this one)
 
 const { NodeTracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace-node');
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
@@ -44,6 +49,11 @@ if (!Number.isInteger(n) || n < 1 || n > 100000) {
   console.error('requests must be an integer in 1..100000');
   process.exit(2);
 }
+const event = process.argv[3] || 'finish';
+if (event !== 'finish' && event !== 'close') {
+  console.error("event must be 'finish' or 'close'");
+  process.exit(2);
+}
 
 const registry = new client.Registry();
 registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
@@ -62,7 +72,7 @@ app.use((req, res, next) => {
   const began = process.hrtime.bigint();
   const span = api.trace.getActiveSpan();
   if (!span) return next(); // the scrapes are not traced
-  res.on('finish', () => {
+  res.on(event, () => {
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
     hist.observe({ value: seconds, labels: {}, exemplarLabels: { traceID: span.spanContext().traceId } });
   });
@@ -151,7 +161,7 @@ async function main() {
   console.log(`prom-client ${require('prom-client/package.json').version} + express ${require('express/package.json').version}` +
     ` + sdk-trace-node ${require('@opentelemetry/sdk-trace-node/package.json').version}` +
     ` + instrumentation-http ${require('@opentelemetry/instrumentation-http/package.json').version}, node ${process.version},` +
-    ` ${n} requests; observed in res.on('finish'), compared with the http instrumentation's SERVER span`);
+    ` ${n} requests; observed in res.on('${event}'), compared with the http instrumentation's SERVER span`);
   report('timestamp as scraped (Prometheus parser: int64(ts*1000) ms):', scraped);
   report('timestamp as exposed (prom-client: Date.now()/1000, ms):', exposed);
   agent.destroy();
