@@ -11,7 +11,8 @@ import (
 // contains the timestamp exactly.
 //
 //   - ToleranceBefore: exemplar timestamps are truncated to milliseconds
-//     (OpenMetrics clients write seconds with three decimals), so an
+//     (the Prometheus scraper keeps int64(seconds*1000); prom-client
+//     writes milliseconds to begin with), so an
 //     observation made in the first millisecond of a span can read up to
 //     1 ms before its start; 2 ms leaves room for rounding clients.
 //   - ToleranceAfter: clients often observe just after the server span
@@ -19,8 +20,16 @@ import (
 //     after the handler returned): the span ends, then the histogram is
 //     observed, then the timestamp is truncated.
 //
-// Both are chosen, not yet measured on real clients (issue 23 asks for
-// that measurement).
+// Measured (tools/measure-tolerance; docs/trace-aware-linking.md,
+// "Tolerances, measured"; 2,000 requests a run on 127.0.0.1), timestamps
+// cut to milliseconds as the scraper does: client_golang exemplars
+// observed at once in an otelhttp span fell up to 0.994 ms before its
+// start (p99 0.979 ms); prom-client 15 exemplars observed in
+// res.on('finish') fell up to 0.877 ms after the http instrumentation's
+// server span ended (p99 0.750 ms; the JS SDK's span clock is anchored
+// to a millisecond Date.now()), and up to 4.739 ms (p99 0.971 ms) when
+// observed in res.on('close'), after the span ended. Both tolerances
+// cover p99 and max of every run.
 const (
 	ToleranceBefore int64 = 2e6  // 2 ms, in ns
 	ToleranceAfter  int64 = 10e6 // 10 ms, in ns
