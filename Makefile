@@ -33,7 +33,7 @@ include $(ROOT)/cmd/exemplar-check/check.mk
 # hold the product around it and carry their heavy dependencies themselves
 # (bench/ keeps the transform processor at an older release on purpose,
 # see release.mk).
-MODULES := . gcpstandin cmd/exemplar-check demo deploy image e2e bench
+MODULES := . gcpstandin cmd/exemplar-check demo deploy image e2e bench tools/measure-tolerance
 
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
