@@ -74,7 +74,7 @@ func benchmarkExporter(b *testing.B, template pmetric.Metrics) {
 
 	benchmarkBatch(b, func(ctx context.Context, _ consumer.Metrics) (benchdata.Component, error) {
 		return newGMPExporter(ctx, srv.Addr())
-	}, benchdata.NewCopies(linked))
+	}, benchdata.NewAdvancingCopies(linked))
 
 	st := srv.Stats()
 	if st.Requests == 0 || st.Points == 0 || st.SpanContextExemplars == 0 {

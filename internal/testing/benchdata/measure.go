@@ -128,6 +128,10 @@ type Copies struct {
 	pool     []pmetric.Metrics
 	next     int
 	shared   bool
+	// advance moves each handed-out copy's data points one second later
+	// than the one before (see NewAdvancingCopies); handed counts them.
+	advance bool
+	handed  int
 }
 
 // poolItems bounds the data points and exemplars a pool holds, to bound
@@ -150,6 +154,57 @@ func NewCopies(template pmetric.Metrics) *Copies {
 	return c
 }
 
+// NewAdvancingCopies is NewCopies for an exporter writing to a Cloud
+// Monitoring stand-in, which refuses a second point of a series at the
+// same time, as the real API does: every copy's data points end one
+// second after the previous copy's, as successive scrapes would (start
+// times stay). The shift is made with the timer stopped.
+func NewAdvancingCopies(template pmetric.Metrics) *Copies {
+	c := NewCopies(template)
+	c.advance = true
+	for i, md := range c.pool {
+		shiftTimes(md, time.Duration(i+1)*time.Second)
+	}
+	return c
+}
+
+// shiftTimes moves the end timestamp of every data point of md by d.
+func shiftTimes(md pmetric.Metrics, d time.Duration) {
+	shift := func(ts pcommon.Timestamp) pcommon.Timestamp { return ts + pcommon.Timestamp(d) }
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				switch m := ms.At(k); m.Type() {
+				case pmetric.MetricTypeHistogram:
+					for _, dp := range m.Histogram().DataPoints().All() {
+						dp.SetTimestamp(shift(dp.Timestamp()))
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for _, dp := range m.ExponentialHistogram().DataPoints().All() {
+						dp.SetTimestamp(shift(dp.Timestamp()))
+					}
+				case pmetric.MetricTypeSum:
+					for _, dp := range m.Sum().DataPoints().All() {
+						dp.SetTimestamp(shift(dp.Timestamp()))
+					}
+				case pmetric.MetricTypeGauge:
+					for _, dp := range m.Gauge().DataPoints().All() {
+						dp.SetTimestamp(shift(dp.Timestamp()))
+					}
+				case pmetric.MetricTypeSummary:
+					for _, dp := range m.Summary().DataPoints().All() {
+						dp.SetTimestamp(shift(dp.Timestamp()))
+					}
+				case pmetric.MetricTypeEmpty:
+				}
+			}
+		}
+	}
+}
+
 // NewShared returns Copies that hand out one copy of template for every
 // iteration, for code that must leave it unchanged (see Check).
 func NewShared(template pmetric.Metrics) *Copies {
@@ -169,8 +224,11 @@ func (c *Copies) Next(t Timer) pmetric.Metrics {
 	}
 	if c.next == len(c.pool) {
 		t.StopTimer()
-		for _, md := range c.pool {
+		for i, md := range c.pool {
 			c.template.CopyTo(md)
+			if c.advance {
+				shiftTimes(md, time.Duration(c.handed+i+1)*time.Second)
+			}
 		}
 		runtime.GC()
 		c.next = 0
@@ -178,6 +236,7 @@ func (c *Copies) Next(t Timer) pmetric.Metrics {
 	}
 	md := c.pool[c.next]
 	c.next++
+	c.handed++
 	return md
 }
 
