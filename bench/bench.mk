@@ -26,6 +26,9 @@ BENCH_COMPARE   := ^BenchmarkCompare$$
 BENCH_TRACES    := ^BenchmarkCompareTraces$$
 # What detect_ids_by_value costs: the same batches with it off and on.
 BENCH_BYVALUE   := ^BenchmarkDetectIDsByValue$$
+# What holding batches for late spans costs a batch with nothing waiting:
+# max_wait 0s (no holder) beside the default.
+BENCH_HOLD      := ^BenchmarkHoldNothingPending$$
 
 .PHONY: bench bench-smoke
 
@@ -41,6 +44,8 @@ bench: $(BENCHSTAT)
 		|| { cat $(BENCH_OUT)/styles.txt; exit 1; }
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_BYVALUE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/byvalue.txt \
 		|| { cat $(BENCH_OUT)/byvalue.txt; exit 1; }
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_HOLD)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/hold.txt \
+		|| { cat $(BENCH_OUT)/hold.txt; exit 1; }
 	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/compare.txt \
 		|| { cat $(BENCH_OUT)/compare.txt; exit 1; }
 	cd $(ROOT)/bench && $(GO) test -run '^$$' -bench '$(BENCH_TRACES)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/traces.txt \
@@ -51,6 +56,8 @@ bench: $(BENCHSTAT)
 	@$(BENCHSTAT) $(BENCH_OUT)/styles.txt
 	@echo; echo "== detect_ids_by_value off and on"
 	@$(BENCHSTAT) -col /detect_ids_by_value $(BENCH_OUT)/byvalue.txt
+	@echo; echo "== holding for late spans, nothing waiting: max_wait 0s (no holder) and the default"
+	@$(BENCHSTAT) -col /max_wait $(BENCH_OUT)/hold.txt
 	@echo; echo "== side by side, one run (bench/): floor, exemplar_link, OTTL (transform processor), googlemanagedprometheus exporter"
 	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/compare.txt
 	@echo; echo "== traces side beside the googlecloud exporter (bench/): ns/span, allocs/op per batch"
@@ -59,7 +66,7 @@ bench: $(BENCHSTAT)
 	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt -traces $(BENCH_OUT)/traces.txt
 
 bench-smoke:
-	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)|$(BENCH_BYVALUE)' -benchtime=1x .
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)|$(BENCH_BYVALUE)|$(BENCH_HOLD)' -benchtime=1x .
 	cd $(ROOT)/bench && $(GO) vet ./... && $(GO) test -count=1 -bench '$(BENCH_COMPARE)|$(BENCH_TRACES)' -benchtime=1x ./...
 
 INTEGRATION_TARGETS += bench-smoke
