@@ -121,17 +121,7 @@ func runPipeline(t *testing.T, name, target string, processorSettings map[string
 	next := consumer.Metrics(exp)
 	var proc processor.Metrics
 	if processorSettings != nil {
-		procFactory := exemplarlinkprocessor.NewFactory()
-		procCfg := procFactory.CreateDefaultConfig()
-		unmarshal(t, procCfg, processorSettings) // over the defaults, validated
-		proc, err = procFactory.CreateMetrics(ctx, processor.Settings{
-			ID:                component.NewIDWithName(procFactory.Type(), name),
-			TelemetrySettings: telemetry,
-			BuildInfo:         buildInfo,
-		}, procCfg, exp)
-		if err != nil {
-			t.Fatalf("create processor: %v", err)
-		}
+		proc = newExemplarLink(ctx, t, name, processorSettings, telemetry, buildInfo, exp)
 		next = proc
 	}
 
@@ -278,4 +268,22 @@ func newScrapeReceiver(ctx context.Context, name, target string, telemetry compo
 		TelemetrySettings: telemetry,
 		BuildInfo:         buildInfo,
 	}, rcvCfg, next)
+}
+
+// newExemplarLink is exemplar_link with settings over its defaults
+// (validated), sending to next.
+func newExemplarLink(ctx context.Context, t *testing.T, name string, settings map[string]any, telemetry component.TelemetrySettings, buildInfo component.BuildInfo, next consumer.Metrics) processor.Metrics {
+	t.Helper()
+	procFactory := exemplarlinkprocessor.NewFactory()
+	procCfg := procFactory.CreateDefaultConfig()
+	unmarshal(t, procCfg, settings)
+	proc, err := procFactory.CreateMetrics(ctx, processor.Settings{
+		ID:                component.NewIDWithName(procFactory.Type(), name),
+		TelemetrySettings: telemetry,
+		BuildInfo:         buildInfo,
+	}, procCfg, next)
+	if err != nil {
+		t.Fatalf("create processor: %v", err)
+	}
+	return proc
 }

@@ -28,9 +28,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/processor"
-
-	"github.com/exemplarlink/exemplarlinkprocessor"
 )
 
 const (
@@ -317,17 +314,7 @@ func startPromPipeline(t *testing.T, name, target string, processorSettings map[
 	// exporter writes twice shows up once: catch it on the way in.
 	next := consumer.Metrics(&duplicateIDCheck{t: t, name: name, next: exp})
 	if processorSettings != nil {
-		procFactory := exemplarlinkprocessor.NewFactory()
-		procCfg := procFactory.CreateDefaultConfig()
-		unmarshal(t, procCfg, processorSettings)
-		proc, err := procFactory.CreateMetrics(ctx, processor.Settings{
-			ID:                component.NewIDWithName(procFactory.Type(), name),
-			TelemetrySettings: telemetry,
-			BuildInfo:         buildInfo,
-		}, procCfg, next)
-		if err != nil {
-			t.Fatalf("create processor: %v", err)
-		}
+		proc := newExemplarLink(ctx, t, name, processorSettings, telemetry, buildInfo, next)
 		next = proc
 		started = append(started, proc)
 	}
