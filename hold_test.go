@@ -129,10 +129,10 @@ func (consumertestNopTraces) ConsumeTraces(context.Context, ptrace.Traces) error
 // observed at holdEpoch+at.
 func (r *holdRig) scrape(t *testing.T, target string, seq int, trace string, at time.Duration) {
 	t.Helper()
-	require.NoError(t, r.metrics.ConsumeMetrics(t.Context(), holdScrape(t, []string{target}, seq, trace, at)))
+	require.NoError(t, r.metrics.ConsumeMetrics(t.Context(), holdScrape([]string{target}, seq, trace, at)))
 }
 
-func holdScrape(_ *testing.T, targets []string, seq int, trace string, at time.Duration) pmetric.Metrics {
+func holdScrape(targets []string, seq int, trace string, at time.Duration) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	for _, target := range targets {
 		rm := md.ResourceMetrics().AppendEmpty()
@@ -238,12 +238,12 @@ func assertUnlinked(t *testing.T, ex pmetric.Exemplar, trace string) {
 func TestHoldLinksSpanThatArrivesAfterTheScrape(t *testing.T) {
 	t.Parallel()
 	r := newHoldRig(t, nil)
-	md := holdScrape(t, []string{"a"}, 1, holdTrace(1), 10*time.Second)
+	md := holdScrape([]string{"a"}, 1, holdTrace(1), 10*time.Second)
 	require.NoError(t, r.metrics.ConsumeMetrics(t.Context(), md))
 	r.sink.none(t) // held, and the sender was not blocked
 	// The sender may reuse its batch once the call returned (pdata
 	// pooling): what is held must not change with it.
-	holdScrape(t, []string{"z"}, 99, "", 0).CopyTo(md)
+	holdScrape([]string{"z"}, 99, "", 0).CopyTo(md)
 
 	// The SDK sends the span a while after the scrape carried its exemplar.
 	time.Sleep(time.Second)
@@ -335,7 +335,7 @@ func TestHoldSplitsABatchOfSeveralResources(t *testing.T) {
 	t.Parallel()
 	r := newHoldRig(t, nil)
 	// One batch, two targets: only the part that waits is held.
-	md := holdScrape(t, []string{"a", "b"}, 1, holdTrace(5), 10*time.Second)
+	md := holdScrape([]string{"a", "b"}, 1, holdTrace(5), 10*time.Second)
 	md.ResourceMetrics().At(1).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints().At(0).Exemplars().RemoveIf(
 		func(pmetric.Exemplar) bool { return true })
 	require.NoError(t, r.metrics.ConsumeMetrics(t.Context(), md))
@@ -398,7 +398,7 @@ func TestHoldDownstreamErrorAfterReleaseIsCountedNotReturned(t *testing.T) {
 	assert.Equal(t, "backend unavailable", logged[0].ContextMap()["error"])
 
 	// A batch that passes at once still returns its error to the sender.
-	err := r.metrics.ConsumeMetrics(t.Context(), holdScrape(t, []string{"b"}, 1, "", 0))
+	err := r.metrics.ConsumeMetrics(t.Context(), holdScrape([]string{"b"}, 1, "", 0))
 	assert.EqualError(t, err, "backend unavailable")
 	r.sink.next(t)
 }
@@ -473,7 +473,7 @@ func TestHoldOnlyWithATracesPipeline(t *testing.T) {
 	proc, err := NewFactory().CreateMetrics(t.Context(), processortest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(t, err)
 	require.NoError(t, proc.Start(t.Context(), componenttest.NewNopHost()))
-	require.NoError(t, proc.ConsumeMetrics(t.Context(), holdScrape(t, []string{"a"}, 1, holdTrace(60), time.Second)))
+	require.NoError(t, proc.ConsumeMetrics(t.Context(), holdScrape([]string{"a"}, 1, holdTrace(60), time.Second)))
 	select {
 	case md := <-sink.got:
 		_, _, ex := holdPoint(t, md)
@@ -502,7 +502,7 @@ func TestHoldConcurrentTargetsKeepOrderAndLoseNothing(t *testing.T) {
 			if seq%3 != 0 {
 				trace = holdTrace(n)
 			}
-			scrapesOf[target] = append(scrapesOf[target], holdScrape(t, []string{fmt.Sprint(target)}, seq, trace, 10*time.Second))
+			scrapesOf[target] = append(scrapesOf[target], holdScrape([]string{fmt.Sprint(target)}, seq, trace, 10*time.Second))
 			var td ptrace.Traces
 			if seq%3 == 1 { // its span comes; the others' never do
 				td = holdSpans(t, holdTrace(n), holdSpan(n), 9*time.Second, 11*time.Second)
@@ -559,8 +559,8 @@ func TestHoldWakesEveryMetricsPipeline(t *testing.T) {
 	require.NoError(t, tr.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, m1.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, m2.Start(t.Context(), componenttest.NewNopHost()))
-	require.NoError(t, m1.ConsumeMetrics(t.Context(), holdScrape(t, []string{"a"}, 1, holdTrace(70), 10*time.Second)))
-	require.NoError(t, m2.ConsumeMetrics(t.Context(), holdScrape(t, []string{"a"}, 1, holdTrace(71), 10*time.Second)))
+	require.NoError(t, m1.ConsumeMetrics(t.Context(), holdScrape([]string{"a"}, 1, holdTrace(70), 10*time.Second)))
+	require.NoError(t, m2.ConsumeMetrics(t.Context(), holdScrape([]string{"a"}, 1, holdTrace(71), 10*time.Second)))
 	first.none(t)
 	second.none(t)
 
