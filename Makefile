@@ -28,12 +28,13 @@ include $(ROOT)/bench/bench.mk
 include $(ROOT)/image/image.mk
 include $(ROOT)/deploy/deploy.mk
 include $(ROOT)/cmd/exemplar-check/check.mk
+include $(ROOT)/tools/loadtest/loadtest.mk
 
 # Every Go module, by directory. The root is the processor; the others
 # hold the product around it and carry their heavy dependencies themselves
 # (bench/ keeps the transform processor at an older release on purpose,
 # see release.mk).
-MODULES := . gcpstandin cmd/exemplar-check demo deploy image e2e bench tools/measure-tolerance
+MODULES := . gcpstandin cmd/exemplar-check demo deploy image e2e bench tools/measure-tolerance tools/loadtest
 
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// variant is one of the two compared collector configurations; they differ
+// only in the traces pipeline's processors.
+type variant struct {
+	name            string
+	tracesProcessor string
+}
+
+var (
+	bothPipelines = variant{name: "both", tracesProcessor: "[exemplar_link, batch]"}
+	metricsOnly   = variant{name: "metrics-only", tracesProcessor: "[batch]"}
+)
+
+// collectorConfig is the configuration of a run: the prometheus receiver
+// scraping the apps, the OTLP/gRPC receiver taking their spans,
+// exemplar_link with its defaults, the batch processor, and the debug
+// exporter at basic verbosity (one log line per exported batch: the
+// distribution has no nop exporter), so that the exporters cost little
+// and the same in both variants.
+func collectorConfig(v variant, targets []string, interval time.Duration, otlpAddr, healthAddr string, telemetryPort int) string {
+	quoted := make([]string, len(targets))
+	for i, t := range targets {
+		quoted[i] = strconv.Quote(t)
+	}
+	return fmt.Sprintf(`extensions:
+  health_check:
+    endpoint: %[4]s
+receivers:
+  prometheus:
+    config:
+      scrape_configs:
+        - job_name: loadtest
+          scrape_interval: %[1]s
+          scrape_timeout: %[1]s
+          scrape_protocols: [OpenMetricsText1.0.0]
+          static_configs:
+            - targets: [%[2]s]
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %[3]s
+processors:
+  exemplar_link: {}
+  batch: {}
+exporters:
+  debug:
+    verbosity: basic
+service:
+  extensions: [health_check]
+  telemetry:
+    logs:
+      level: info
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %[5]d
+  pipelines:
+    metrics:
+      receivers: [prometheus]
+      processors: [exemplar_link, batch]
+      exporters: [debug]
+    traces:
+      receivers: [otlp]
+      processors: %[6]s
+      exporters: [debug]
+`, interval, strings.Join(quoted, ", "), otlpAddr, healthAddr, telemetryPort, v.tracesProcessor)
+}
+
+type collectorProcess struct {
+	cmd     *exec.Cmd
+	exited  chan error
+	logPath string
+}
+
+func startCollector(path, configPath, logPath string) (*collectorProcess, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, "--config", configPath)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting the collector %s: %w", path, err)
+	}
+	c := &collectorProcess{cmd: cmd, exited: make(chan error, 1), logPath: logPath}
+	go func() {
+		c.exited <- cmd.Wait()
+		logFile.Close()
+	}()
+	return c, nil
+}
+
+func (c *collectorProcess) pid() string { return strconv.Itoa(c.cmd.Process.Pid) }
+
+// stop asks the collector to shut down and kills it after 20 s.
+func (c *collectorProcess) stop() {
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// waitHealthy polls the health_check extension until it answers 200, the
+// collector exits, or the timeout passes.
+func (c *collectorProcess) waitHealthy(ctx context.Context, client *http.Client, addr string, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-c.exited:
+			return fmt.Errorf("the collector exited while starting (%w); see %s", err, c.logPath)
+		case <-deadline.C:
+			return fmt.Errorf("the collector was not healthy after %s; see %s", timeout, c.logPath)
+		case <-poll.C:
+			resp, err := client.Get("http://" + addr + "/")
+			if err != nil {
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+}
+
+// telemetry reads the collector's own metrics.
+func telemetry(client *http.Client, addr string) (samples, error) {
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("telemetry endpoint: %s", resp.Status)
+	}
+	return parseExposition(resp.Body)
+}
+
+// freeAddr returns a 127.0.0.1 address that was free a moment ago, for a
+// port the collector opens itself.
+func freeAddr() (string, int, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", 0, err
+	}
+	defer lis.Close()
+	tcp, ok := lis.Addr().(*net.TCPAddr)
+	if !ok {
+		return "", 0, fmt.Errorf("not a TCP address: %v", lis.Addr())
+	}
+	return lis.Addr().String(), tcp.Port, nil
+}
