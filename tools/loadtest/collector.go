@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -31,14 +33,22 @@ var (
 // exporter at basic verbosity (one log line per exported batch: the
 // distribution has no nop exporter), so that the exporters cost little
 // and the same in both variants.
-func collectorConfig(v variant, targets []string, interval time.Duration, otlpAddr, healthAddr string, telemetryPort int) string {
+//
+// pprofAddr, when not empty, adds the pprof extension (to both variants).
+func collectorConfig(v variant, targets []string, interval time.Duration, otlpAddr, healthAddr string, telemetryPort int, pprofAddr string) string {
 	quoted := make([]string, len(targets))
 	for i, t := range targets {
 		quoted[i] = strconv.Quote(t)
 	}
+	extensions := "[health_check]"
+	if pprofAddr != "" {
+		extensions = "[health_check, pprof]"
+	}
 	return fmt.Sprintf(`extensions:
   health_check:
     endpoint: %[4]s
+  pprof:
+    endpoint: %[7]s
 receivers:
   prometheus:
     config:
@@ -60,7 +70,7 @@ exporters:
   debug:
     verbosity: basic
 service:
-  extensions: [health_check]
+  extensions: %[8]s
   telemetry:
     logs:
       level: info
@@ -81,7 +91,7 @@ service:
       receivers: [otlp]
       processors: %[6]s
       exporters: [debug]
-`, interval, strings.Join(quoted, ", "), otlpAddr, healthAddr, telemetryPort, v.tracesProcessor)
+`, interval, strings.Join(quoted, ", "), otlpAddr, healthAddr, telemetryPort, v.tracesProcessor, cmp.Or(pprofAddr, "127.0.0.1:0"), extensions)
 }
 
 type collectorProcess struct {
@@ -179,4 +189,27 @@ func freeAddr() (string, int, error) {
 		return "", 0, fmt.Errorf("not a TCP address: %v", lis.Addr())
 	}
 	return lis.Addr().String(), tcp.Port, nil
+}
+
+// cpuProfile fetches a CPU profile of the collector over d from its pprof
+// extension and writes it to path.
+func cpuProfile(addr string, d time.Duration, path string) error {
+	client := &http.Client{Timeout: d + 30*time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

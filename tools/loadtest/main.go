@@ -48,6 +48,7 @@ type settings struct {
 	minDelivered   float64
 	workDir        string
 	report         string
+	profile        bool
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.Float64Var(&s.minDelivered, "min-delivered", 0.9, "a run fails if less than this share of the load (spans accepted, scrapes, exemplars linked) arrived")
 	flag.StringVar(&s.workDir, "workdir", "", "where to keep configs and collector logs (default: a new temp dir)")
 	flag.StringVar(&s.report, "report", "", "also write the report (markdown) to this file")
+	flag.BoolVar(&s.profile, "cpuprofile", false, "also take a CPU profile of the collector over each window (pprof extension, in both variants), into -workdir")
 	flag.Parse()
 	if err := run(s); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -186,12 +188,12 @@ func summarizeRuns(cpu, rss map[string][]float64) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%s RSS: %w", v.name, err)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", v.name, c.format(3), m.format(1))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", v.name, c.format(4), m.format(1))
 	}
 	for _, q := range []struct {
-		what string
-		m    map[string][]float64
-	}{{"CPU", cpu}, {"peak RSS", rss}} {
+		what, unit string
+		m          map[string][]float64
+	}{{"CPU", "s/s", cpu}, {"peak RSS", "MiB", rss}} {
 		both, _ := summarize(q.m[bothPipelines.name])
 		only, _ := summarize(q.m[metricsOnly.name])
 		pairs, err := ratios(q.m[bothPipelines.name], q.m[metricsOnly.name])
@@ -202,7 +204,8 @@ func summarizeRuns(cpu, rss map[string][]float64) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "\n%s, both ÷ metrics-only: ratio of medians %.3f; per interleaved pair %s\n", q.what, both.median/only.median, p.format(3))
+		fmt.Fprintf(&b, "\n%s, both ÷ metrics-only: ratio of medians %.3f (difference %+.4g %s); per interleaved pair %s\n",
+			q.what, both.median/only.median, both.median-only.median, q.unit, p.format(3))
 	}
 	return b.String(), nil
 }
@@ -299,8 +302,14 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 	if err != nil {
 		return r, err
 	}
+	var pprofAddr string
+	if s.profile {
+		if pprofAddr, _, err = freeAddr(); err != nil {
+			return r, err
+		}
+	}
 	base := filepath.Join(s.workDir, fmt.Sprintf("run%02d-%s", n, v.name))
-	if err := os.WriteFile(base+".yaml", []byte(collectorConfig(v, targets, s.interval, otlpAddr, healthAddr, telemetryPort)), 0o600); err != nil {
+	if err := os.WriteFile(base+".yaml", []byte(collectorConfig(v, targets, s.interval, otlpAddr, healthAddr, telemetryPort, pprofAddr)), 0o600); err != nil {
 		return r, err
 	}
 	r.logPath = base + ".log"
@@ -348,6 +357,12 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 	if err != nil {
 		return r, err
 	}
+	profiled := make(chan error, 1)
+	if s.profile {
+		go func() { profiled <- cpuProfile(pprofAddr, s.window, base+".pprof") }()
+	} else {
+		profiled <- nil
+	}
 	if err := pause(ctx, col, s.window); err != nil {
 		return r, err
 	}
@@ -359,6 +374,9 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 		return r, err
 	}
 	r.evaluate(before, after, s, v, apps)
+	if err := <-profiled; err != nil {
+		return r, fmt.Errorf("CPU profile: %w", err)
+	}
 	return r, nil
 }
 

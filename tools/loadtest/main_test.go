@@ -109,3 +109,26 @@ func TestEvaluate(t *testing.T) {
 		})
 	}
 }
+
+// The variants differ in the traces pipeline's processors and nothing else.
+func TestCollectorConfigVariants(t *testing.T) {
+	t.Parallel()
+	targets := []string{"127.0.0.1:1", "127.0.0.1:2"}
+	both := strings.Split(collectorConfig(bothPipelines, targets, time.Second, "127.0.0.1:3", "127.0.0.1:4", 5, ""), "\n")
+	only := strings.Split(collectorConfig(metricsOnly, targets, time.Second, "127.0.0.1:3", "127.0.0.1:4", 5, ""), "\n")
+	require.Len(t, only, len(both))
+	var diff []string
+	for i := range both {
+		if both[i] != only[i] {
+			diff = append(diff, both[i]+" | "+only[i])
+		}
+	}
+	assert.Equal(t, []string{"      processors: [exemplar_link, batch] |       processors: [batch]"}, diff)
+	assert.Contains(t, both, `            - targets: ["127.0.0.1:1", "127.0.0.1:2"]`)
+	assert.Contains(t, both, "  extensions: [health_check]")
+	assert.Contains(t, both, "                port: 5")
+
+	profiled := collectorConfig(bothPipelines, targets, time.Second, "127.0.0.1:3", "127.0.0.1:4", 5, "127.0.0.1:6")
+	assert.Contains(t, profiled, "  extensions: [health_check, pprof]")
+	assert.Contains(t, profiled, "  pprof:\n    endpoint: 127.0.0.1:6\n")
+}
