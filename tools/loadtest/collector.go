@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -96,7 +97,8 @@ service:
 
 type collectorProcess struct {
 	cmd     *exec.Cmd
-	exited  chan error
+	done    chan struct{} // closed once the process has exited
+	err     error         // how it exited; read after done
 	logPath string
 }
 
@@ -111,27 +113,38 @@ func startCollector(path, configPath, logPath string) (*collectorProcess, error)
 		logFile.Close()
 		return nil, fmt.Errorf("starting the collector %s: %w", path, err)
 	}
-	c := &collectorProcess{cmd: cmd, exited: make(chan error, 1), logPath: logPath}
+	c := &collectorProcess{cmd: cmd, done: make(chan struct{}), logPath: logPath}
 	go func() {
-		c.exited <- cmd.Wait()
+		c.err = cmd.Wait()
 		logFile.Close()
+		close(c.done)
 	}()
 	return c, nil
+}
+
+// exitErr is how the process exited, once done is closed.
+func (c *collectorProcess) exitErr() error {
+	if c.err == nil {
+		return errors.New("exit status 0")
+	}
+	return c.err
 }
 
 func (c *collectorProcess) pid() string { return strconv.Itoa(c.cmd.Process.Pid) }
 
 // stop asks the collector to shut down and kills it after 20 s.
 func (c *collectorProcess) stop() {
-	if c.cmd.ProcessState != nil {
+	select {
+	case <-c.done:
 		return
+	default:
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-c.exited:
+	case <-c.done:
 	case <-time.After(20 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.exited
+		<-c.done
 	}
 }
 
@@ -146,8 +159,8 @@ func (c *collectorProcess) waitHealthy(ctx context.Context, client *http.Client,
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case err := <-c.exited:
-			return fmt.Errorf("the collector exited while starting (%w); see %s", err, c.logPath)
+		case <-c.done:
+			return fmt.Errorf("the collector exited while starting (%w); see %s", c.exitErr(), c.logPath)
 		case <-deadline.C:
 			return fmt.Errorf("the collector was not healthy after %s; see %s", timeout, c.logPath)
 		case <-poll.C:

@@ -387,8 +387,8 @@ func pause(ctx context.Context, col *collectorProcess, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case err := <-col.exited:
-		return fmt.Errorf("the collector exited during the run (%w); see %s", err, col.logPath)
+	case <-col.done:
+		return fmt.Errorf("the collector exited during the run (%w); see %s", col.exitErr(), col.logPath)
 	case <-t.C:
 		return nil
 	}
