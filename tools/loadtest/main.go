@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -138,8 +139,9 @@ func run(s settings) error {
 	}
 
 	exp := s.expected()
-	fmt.Printf("loadtest: %s, %d runs of each variant interleaved, %s warm-up + %s window each; %.0f spans/s, %d exemplars per %s scrape over %d targets (%.0f/s with both IDs, %.0f/s trace-only); logs in %s\n",
-		s.collector, s.runs, s.warmup, s.window, s.spansPerSecond, s.exemplars, s.interval, s.targets, exp.appLinked, exp.traceLinked, s.workDir)
+	intro := fmt.Sprintf("loadtest: %s, %d runs of each variant interleaved, %s warm-up + %s window each; %.0f spans/s, %d exemplars per %s scrape over %d targets (%.0f/s with both IDs, %.0f/s trace-only); %d CPUs; logs in %s\n",
+		s.collector, s.runs, s.warmup, s.window, s.spansPerSecond, s.exemplars, s.interval, s.targets, exp.appLinked, exp.traceLinked, runtime.NumCPU(), s.workDir)
+	fmt.Print(intro)
 	header := "| run | variant | collector CPU (s/s) | peak RSS (MiB) | spans accepted/s | spans lost by the apps/s | linked by the app's IDs/s | linked from traces/s | links resolved/s | links dangling/s | scrapes/s | loadtest CPU (s/s) | load average |\n" +
 		"| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
 	fmt.Print(header)
@@ -169,7 +171,7 @@ func run(s settings) error {
 	}
 	fmt.Print("\n" + summary)
 	if s.report != "" {
-		report := fmt.Sprintf("%s\n%s%s\n%s", time.Now().UTC().Format(time.RFC3339), header, rows.String(), summary)
+		report := fmt.Sprintf("%s %s\n%s%s\n%s", time.Now().UTC().Format(time.RFC3339), intro, header, rows.String(), summary)
 		return os.WriteFile(s.report, []byte(report), 0o600)
 	}
 	return nil
