@@ -75,7 +75,7 @@ const (
 // PromRecord is what Prometheus stores of one exemplar, through exemplar_link
 // and through the stock pipeline.
 type PromRecord struct {
-	// Labels are the exemplar's labels as Prometheus stores them (nil for
+	// Labels are the exemplar's labels as Prometheus stores them (none for
 	// no exemplar).
 	Labels Labels `json:"labels"`
 	Result string `json:"result"`

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,4 +118,107 @@ func TestPromExitStatus(t *testing.T) {
 	assert.Equal(t, 1, promExitStatus([]Record{ref(PromTraceAndSpan), dangling}))
 	assert.Equal(t, 1, promExitStatus([]Record{noRef}))
 	assert.Equal(t, 1, promExitStatus(nil))
+}
+
+// TestDestinationDemo: the demo app checked for each Prometheus
+// destination: which exemplars reach it with trace_id/span_id.
+func TestDestinationDemo(t *testing.T) {
+	t.Parallel()
+	fieldConfig := filepath.Join(t.TempDir(), "field.yaml")
+	require.NoError(t, os.WriteFile(fieldConfig, []byte("processors:\n  exemplar_link:\n    trace_only_exemplars: field\n"), 0o600))
+	tests := []struct {
+		name, style, dest string
+		config            string
+		wantCode          int
+		wantResult        string
+		wantStock         bool
+		wantPitfalls      []string
+	}{
+		{name: "prom-client through remote write", style: "prom-client", dest: destRemoteWrite,
+			wantResult: PromTraceAndSpan, wantPitfalls: []string{}},
+		{name: "prom-client through the prometheus exporter", style: "prom-client", dest: destPrometheus,
+			wantResult: PromTraceAndSpan, wantPitfalls: []string{}},
+		{name: "otel style, stock gets there too", style: "otel", dest: destPrometheus,
+			wantResult: PromTraceAndSpan, wantStock: true, wantPitfalls: []string{}},
+		{name: "trace-only through remote write", style: "trace-only", dest: destRemoteWrite,
+			wantResult: PromTraceOnly, wantPitfalls: []string{}},
+		{name: "trace-only through the prometheus exporter, label mode: lost", style: "trace-only", dest: destPrometheus,
+			wantCode: 1, wantResult: PromNoExemplar, wantPitfalls: []string{PitfallTraceOnlyLost}},
+		{name: "trace-only through the prometheus exporter, field mode", style: "trace-only", dest: destPrometheus, config: fieldConfig,
+			wantResult: PromTraceOnly, wantPitfalls: []string{}},
+		{name: "invalid through remote write: as it came", style: "invalid", dest: destRemoteWrite,
+			wantCode: 1, wantResult: PromNoTraceID, wantPitfalls: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url := startDemo(t, tt.style)
+			args := []string{"--destination", tt.dest, "--max-exemplars", "1000", url}
+			if tt.config != "" {
+				args = append(args, "--config", tt.config)
+			}
+			code, rep := checkJSON(t, append(args, fast...)...)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Equal(t, tt.dest, rep.Summary.Destination)
+			assert.Equal(t, tt.wantPitfalls, rep.pitfalls())
+			require.NotNil(t, rep.Summary.Prometheus)
+			require.NotEmpty(t, rep.Exemplars)
+			for _, r := range rep.Exemplars {
+				require.NotNil(t, r.Prometheus, "%+v", r)
+				assert.Equal(t, tt.wantResult, r.Prometheus.Result, "%+v", r)
+				assert.Equal(t, tt.wantStock, promReaches(r.Prometheus.Stock), "%+v", r.Prometheus)
+				assert.False(t, r.Prometheus.OverRuneLimit)
+				switch r.Prometheus.Result {
+				case PromTraceAndSpan:
+					assert.Equal(t, map[string]string{"trace_id": r.TraceID, "span_id": r.SpanID}, r.Prometheus.Labels, "exactly the two, no leftover ID label")
+				case PromTraceOnly:
+					assert.Equal(t, map[string]string{"trace_id": r.LabelsIn["traceID"]}, r.Prometheus.Labels)
+				case PromNoExemplar:
+					assert.Empty(t, r.Prometheus.Labels)
+				}
+			}
+		})
+	}
+}
+
+// TestDestinationRuneLimit: an exemplar whose labels fit stock but pass
+// 128 runes once linked (docs/prometheus.md's last row) is warned about.
+func TestDestinationRuneLimit(t *testing.T) {
+	t.Parallel()
+	route := strings.Repeat("r", 62)
+	exposition := "# TYPE http_request_duration_seconds histogram\n" +
+		"http_request_duration_seconds_bucket{le=\"0.1\"} 1 # {route=\"" + route + "\",spanID=\"" + tS + "\",traceID=\"" + tT + "\"} 0.05 1700000000.000\n" +
+		"http_request_duration_seconds_bucket{le=\"+Inf\"} 1\n" +
+		"http_request_duration_seconds_sum 0.05\n" +
+		"http_request_duration_seconds_count 1\n" +
+		"# EOF\n"
+	file := filepath.Join(t.TempDir(), "long.om")
+	require.NoError(t, os.WriteFile(file, []byte(exposition), 0o600))
+
+	code, rep := checkJSON(t, append([]string{"--destination", destRemoteWrite, "--file", file}, fast...)...)
+	assert.Equal(t, 0, code, "the IDs reach Prometheus; the other labels do not")
+	assert.Equal(t, []string{PitfallRuneLimit}, rep.pitfalls())
+	require.Len(t, rep.Exemplars, 1)
+	p := rep.Exemplars[0].Prometheus
+	require.NotNil(t, p)
+	assert.Equal(t, PromTraceAndSpan, p.Result)
+	assert.True(t, p.OverRuneLimit)
+	assert.Equal(t, []string{"route"}, p.DroppedLabels)
+	assert.Equal(t, map[string]string{"trace_id": tT, "span_id": tS}, p.Labels)
+	assert.False(t, p.StockOverRuneLimit, "stock, traceID/spanID take 2 runes fewer: it fits")
+	assert.Equal(t, PromNoTraceID, p.Stock)
+	assert.Equal(t, 1, rep.Summary.Prometheus.OverRuneLimit)
+
+	res := runCheck(t, append([]string{"--destination", destRemoteWrite, "--file", file}, fast...)...)
+	assert.Contains(t, res.stdout, "destination: prometheus_remote_write")
+	assert.Contains(t, res.stdout, "TRACE+SPAN  TRACE ONLY  NO TRACE_ID  NO EXEMPLAR  STOCK  OVER 128 RUNES  STORED AS")
+	assert.Contains(t, res.stdout, "exemplar_labels_over_128_runes [1]")
+	assert.Contains(t, res.stdout, "PASS: 1 of 1 exemplars that reference a trace reach Prometheus with a trace_id label, 1 of them with span_id (stock pipeline: 0)")
+
+	// The same exposition for Google Cloud: no rune limit there.
+	_, rep = checkJSON(t, append([]string{"--file", file}, fast...)...)
+	assert.Equal(t, destGoogle, rep.Summary.Destination)
+	assert.Nil(t, rep.Summary.Prometheus)
+	assert.Nil(t, rep.Exemplars[0].Prometheus)
+	assert.Empty(t, rep.pitfalls())
 }
