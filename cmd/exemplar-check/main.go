@@ -16,6 +16,12 @@
 // what it received, per metric and exemplar label style, and names the
 // pitfalls it detects with their fixes.
 //
+// With --otlp/--otlp-http it also receives the app's spans, runs
+// exemplar_link in a traces pipeline too (into the googlecloud exporter and
+// a Cloud Trace stand-in), and says whether each link resolves to a span
+// the app exported. --destination prometheus_remote_write or prometheus
+// judges what Prometheus stores instead (destination.go).
+//
 // Exit status: 0 when at least one exemplar references a trace and every
 // one that does links; 1 otherwise; 2 on a usage or scrape error (one line
 // on stderr).

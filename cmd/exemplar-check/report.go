@@ -101,6 +101,9 @@ type Group struct {
 	// labels it stores of one of them.
 	Prometheus        *PromCounts `json:"prometheus,omitempty"`
 	ExamplePromLabels Labels      `json:"example_prometheus_labels,omitempty"`
+
+	promExampleSet    bool
+	promExampleResult string
 	// ExampleLabelsIn are the labels of one exemplar that did not link.
 	ExampleLabelsIn Labels `json:"example_labels_in,omitempty"`
 }
@@ -186,8 +189,9 @@ func buildReport(s Summary, records []Record, contextLabels []string, maxListed 
 			}
 			g.Prometheus.add(r.Prometheus)
 			s.Prometheus.add(r.Prometheus)
-			if g.ExamplePromLabels == nil || !promReaches(r.Prometheus.Result) {
-				g.ExamplePromLabels = r.Prometheus.Labels
+			// One that does not reach Prometheus with a trace_id, if any.
+			if !g.promExampleSet || (!promReaches(r.Prometheus.Result) && promReaches(g.promExampleResult)) {
+				g.ExamplePromLabels, g.promExampleSet, g.promExampleResult = r.Prometheus.Labels, true, r.Prometheus.Result
 			}
 		}
 		if r.StockLinked {
@@ -235,7 +239,7 @@ func buildReport(s Summary, records []Record, contextLabels []string, maxListed 
 	// List the unlinked exemplars that reference a trace first: they are
 	// what the reader came for.
 	listed := append([]Record(nil), records...)
-	sort.SliceStable(listed, func(i, j int) bool { return rank(listed[i]) < rank(listed[j]) })
+	sort.SliceStable(listed, func(i, j int) bool { return rank(listed[i], s.Destination) < rank(listed[j], s.Destination) })
 	if len(listed) > maxListed {
 		s.NotListed = len(listed) - maxListed
 		listed = listed[:maxListed]
@@ -250,10 +254,19 @@ func buildReport(s Summary, records []Record, contextLabels []string, maxListed 
 	return Report{Summary: s, Exemplars: listed}
 }
 
-func rank(r Record) int {
+// missed reports whether r references a trace and will not serve as a
+// link at dest: not linked in Cloud Monitoring, or no trace_id label in
+// Prometheus.
+func missed(r Record, dest string) bool {
+	if isPrometheus(dest) {
+		return r.Prometheus != nil && r.verdict.ReferencesTrace && !promReaches(r.Prometheus.Result)
+	}
+	return !r.Linked && r.verdict.ReferencesTrace && r.verdict.Judged
+}
+
+func rank(r Record, dest string) int {
 	switch {
-	case !r.Linked && r.verdict.ReferencesTrace && r.verdict.Judged,
-		r.Resolution == ResolutionDangling:
+	case missed(r, dest), r.Resolution == ResolutionDangling:
 		return 0
 	case r.Linked:
 		return 1
@@ -344,15 +357,23 @@ func writeTable(w io.Writer, rep Report, pal palette) error {
 
 	var unlinked []Record
 	for _, r := range rep.Exemplars {
-		if !r.Linked && r.verdict.ReferencesTrace && r.verdict.Judged {
+		if missed(r, s.Destination) {
 			unlinked = append(unlinked, r)
 		}
 	}
 	if len(unlinked) > 0 {
-		b.WriteString(pal.bad("NOT LINKED") + " (labels as they arrived)\n")
+		if isPrometheus(s.Destination) {
+			b.WriteString(pal.bad("NO TRACE_ID IN PROMETHEUS") + " (labels as they arrived)\n")
+		} else {
+			b.WriteString(pal.bad("NOT LINKED") + " (labels as they arrived)\n")
+		}
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, r := range unlinked {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", displayValue(r.Metric, tableValueLimit), r.Reason, formatLabels(r.LabelsIn))
+			why := r.Reason
+			if isPrometheus(s.Destination) {
+				why = r.Prometheus.Result
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", displayValue(r.Metric, tableValueLimit), why, formatLabels(r.LabelsIn))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -463,7 +484,7 @@ func writePromGroups(b *strings.Builder, groups []Group) error {
 			continue
 		}
 		stored := "(no exemplar)"
-		if g.ExamplePromLabels != nil {
+		if g.promExampleResult != PromNoExemplar {
 			stored = formatLabels(g.ExamplePromLabels)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
