@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -182,12 +183,28 @@ func TestOTLPAddressInUse(t *testing.T) {
 	assert.Equal(t, 1, bytes.Count([]byte(res.stderr), []byte("\n")), res.stderr)
 }
 
+// demoHas reports whether the demo app has all the flags named (its -h
+// output names them): head sampling (-sample-ratio, -twin) is newer than
+// some checkouts of it.
+func demoHas(t *testing.T, flags ...string) bool {
+	t.Helper()
+	out, _ := exec.Command(demoApp, "-h").CombinedOutput() // -h exits 2
+	for _, f := range flags {
+		if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f) + `( |$)`).Match(out) {
+			return false
+		}
+	}
+	return true
+}
+
 // startDemoSpans runs the demo app in one label style, its spans sent with
-// OTLP/HTTP to otlp ("" for none), and returns its /metrics.
-func startDemoSpans(t *testing.T, style, otlp string) string {
+// OTLP/HTTP to otlp ("" for none), with further flags, and returns its
+// /metrics.
+func startDemoSpans(t *testing.T, style, otlp string, flags ...string) string {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(demoApp, "-listen", addr, "-otlp-endpoint", otlp, "-style", style, "-rate", "40", "-duration", "2m")
+	args := append([]string{"-listen", addr, "-otlp-endpoint", otlp, "-style", style, "-rate", "40", "-duration", "2m"}, flags...)
+	cmd := exec.Command(demoApp, args...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
@@ -213,7 +230,11 @@ func TestOTLPDemo(t *testing.T) {
 	t.Run("trace-only exemplars linked from the app's spans", func(t *testing.T) {
 		t.Parallel()
 		otlp := freePort(t)
-		url := startDemoSpans(t, "trace-only", otlp)
+		var all []string
+		if demoHas(t, "sample-ratio") {
+			all = []string{"-sample-ratio", "1"} // every trace exported
+		}
+		url := startDemoSpans(t, "trace-only", otlp, all...)
 		code, rep := checkJSON(t, append([]string{"--otlp-http", otlp, "--max-exemplars", "1000", url}, fast...)...)
 		assert.Equal(t, 0, code, "%+v", rep.Summary)
 		assert.Positive(t, rep.Summary.OTLP.Spans)
@@ -245,4 +266,51 @@ func TestOTLPDemo(t *testing.T) {
 		}
 		assert.Contains(t, rep.pitfalls(), PitfallSpanNotExported)
 	})
+}
+
+// TestOTLPDemoSampled: the demo app samples half its traces at the head
+// and attaches exemplars to every request, as the guides' code does. Its
+// twin histogram's exemplars say whether each trace was sampled: a link
+// resolves exactly when it was.
+func TestOTLPDemoSampled(t *testing.T) {
+	t.Parallel()
+	if !demoHas(t, "sample-ratio", "twin") {
+		t.Skip("the demo app has no -sample-ratio/-twin (head sampling) in this checkout")
+	}
+	const twin = "http_server_request_duration_twin_seconds"
+	otlp := freePort(t)
+	url := startDemoSpans(t, "prom-client", otlp, "-sample-ratio", "0.5", "-twin")
+	code, rep := checkJSON(t, append([]string{"--otlp-http", otlp, "--max-exemplars", "1000", url}, fast...)...)
+	assert.Equal(t, 1, code, "sampled-out traces' links dangle")
+
+	sampled := map[string]string{} // trace ID → the twin's sampled label
+	for _, r := range rep.Exemplars {
+		if r.Metric == twin {
+			sampled[r.TraceID] = r.LabelsIn["sampled"]
+		}
+	}
+	var resolved, dangling int
+	for _, r := range rep.Exemplars {
+		if !r.Linked || r.Resolution == ResolutionBeforeReceiver {
+			continue
+		}
+		s, ok := sampled[r.TraceID]
+		if !ok {
+			continue // the twin's bucket holds another request
+		}
+		switch s {
+		case "true":
+			resolved++
+			assert.Equal(t, ResolutionResolved, r.Resolution, "sampled, so exported: %+v", r)
+		case "false":
+			dangling++
+			assert.Equal(t, ResolutionDangling, r.Resolution, "sampled out, never exported: %+v", r)
+		default:
+			t.Errorf("twin exemplar without a sampled label: %+v", r)
+		}
+	}
+	t.Logf("links of sampled traces: %d, of sampled-out ones: %d", resolved, dangling)
+	assert.Positive(t, resolved)
+	assert.Positive(t, dangling)
+	assert.Contains(t, rep.pitfalls(), PitfallSpanNotExported)
 }
