@@ -70,6 +70,10 @@ func TestDecide(t *testing.T) {
 			verdict{Reason: "trace_not_seen", ReferencesTrace: true, Judged: true}},
 		{"--otlp: trace-only, older than the receiver: not judged", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "trace_not_seen"}, SpansChecked: true, BeforeReceiver: true},
 			verdict{Reason: ReasonBeforeReceiver, ReferencesTrace: true}},
+		{"--otlp, link_only_exported_spans: left unlinked, its span never came", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "span_not_exported"}, SpansChecked: true},
+			verdict{Reason: "span_not_exported", ReferencesTrace: true, Judged: true}},
+		{"--otlp, link_only_exported_spans: the same, older than the receiver", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "span_not_exported"}, SpansChecked: true, BeforeReceiver: true},
+			verdict{Reason: ReasonBeforeReceiver, ReferencesTrace: true}},
 		{"--otlp: older than the receiver, but not about spans", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "invalid_value"}, SpansChecked: true, BeforeReceiver: true},
 			verdict{Reason: "invalid_value", ReferencesTrace: true, Judged: true}},
 		{"no --otlp: no resolution", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, BeforeReceiver: true},
@@ -205,6 +209,7 @@ func TestDetectPitfalls(t *testing.T) {
 	onGauge := Record{MetricType: typeGauge, LabelsIn: Labels{{"trace_id", tT}, {"span_id", tS}}, Reason: ReasonNotHistogram}
 	dangling := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}, {"spanID", tS}}, Linked: true, Resolution: ResolutionDangling}
 	notSeen := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}}, Reason: "trace_not_seen", verdict: verdict{Judged: true}}
+	notExported := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}, {"spanID", tS}}, Reason: "span_not_exported", verdict: verdict{Judged: true}}
 	notSeenOld := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}}, Reason: ReasonBeforeReceiver}
 	tests := []struct {
 		name  string
@@ -246,8 +251,8 @@ func TestDetectPitfalls(t *testing.T) {
 		assert.Equal(t, 2, tOnly[0].Count)
 		assert.Contains(t, tOnly[0].Fix, "exemplar_link in the traces pipeline as well")
 		assert.Contains(t, tOnly[0].Fix, "--otlp")
-		gone := detectPitfalls(pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{dangling, notSeen, notSeenOld}})
-		assert.Equal(t, 2, gone[0].Count, "the exemplar older than the receiver is not counted")
+		gone := detectPitfalls(pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{dangling, notSeen, notSeenOld, notExported}})
+		assert.Equal(t, 3, gone[0].Count, "the exemplar older than the receiver is not counted")
 		assert.Contains(t, gone[0].Fix, "link_only_exported_spans")
 	})
 }

@@ -97,7 +97,8 @@ var countedPitfalls = []countedPitfall{
 			Fix:     fixSampledOnly + "; or set link_only_exported_spans: true so that exemplar_link leaves them unlinked",
 		},
 		applies: func(r Record, _ pitfallFacts) bool {
-			return r.Resolution == ResolutionDangling || (r.verdict.Judged && r.Reason == "trace_not_seen")
+			return r.Resolution == ResolutionDangling ||
+				(r.verdict.Judged && (r.Reason == "trace_not_seen" || r.Reason == reasonSpanNotExported))
 		},
 	},
 	{

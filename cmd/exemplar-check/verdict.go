@@ -43,9 +43,15 @@ const (
 	ResolutionBeforeReceiver = "before_receiver"
 )
 
-// spanReasons are exemplar_link's reasons for leaving a trace-only
-// exemplar unlinked when it is in a traces pipeline: what spans came.
-var spanReasons = map[string]bool{"trace_not_seen": true, "span_not_found": true, "no_entry_span": true}
+// spanReasons are exemplar_link's reasons for leaving an exemplar unlinked
+// for want of spans, when it is in a traces pipeline: a trace-only
+// exemplar's trace or span did not come, or (link_only_exported_spans)
+// the span a link names did not.
+var spanReasons = map[string]bool{"trace_not_seen": true, "span_not_found": true, "no_entry_span": true, reasonSpanNotExported: true}
+
+// reasonSpanNotExported is exemplar_link's reason with
+// link_only_exported_spans: the span the exemplar names never came.
+const reasonSpanNotExported = "span_not_exported"
 
 // Metric types as the report names them.
 const (
