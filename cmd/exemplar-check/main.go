@@ -316,6 +316,9 @@ func check(ctx context.Context, o options) (Report, error) {
 	}
 	if o.otlp() {
 		s.OTLP = &OTLPSummary{GRPC: o.otlpGRPC, HTTP: o.otlpHTTP, Spans: res.Spans, SpanWait: o.spanWait.String()}
+		if res.Spans == 0 && res.Failure == "" {
+			s.Notes = append(s.Notes, "no spans came to the OTLP receiver: point the app's span exporter at it (e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://"+otlpExample(o)+"), and run the app while the check runs")
+		}
 		if res.TraceErr != nil {
 			s.Notes = append(s.Notes, "the googlecloud exporter (spans to Cloud Trace) failed: "+oneLine(res.TraceErr.Error()))
 		}
@@ -361,4 +364,12 @@ func holdLimit(cfg component.Config) time.Duration {
 		return c.Wait.MaxWait + margin
 	}
 	return margin
+}
+
+// otlpExample is an address of the OTLP receiver for the note above.
+func otlpExample(o options) string {
+	if o.otlpHTTP != "" {
+		return o.otlpHTTP
+	}
+	return o.otlpGRPC + " with OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
 }

@@ -265,6 +265,8 @@ func TestOTLPDemo(t *testing.T) {
 			}
 		}
 		assert.Contains(t, rep.pitfalls(), PitfallSpanNotExported)
+		require.Len(t, rep.Summary.Notes, 1)
+		assert.Contains(t, rep.Summary.Notes[0], "no spans came to the OTLP receiver")
 	})
 }
 
