@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,6 +102,14 @@ func TestPromStore(t *testing.T) {
 			assert.Equal(t, tt.wantLabels, names)
 			assert.Equal(t, tt.wantResult, promResult(stored, ok))
 			assert.Equal(t, tt.wantDrop, dropped)
+			if tt.dest == destRemoteWrite {
+				// The remote-write exporter's own translator agrees.
+				got, found := translatorExemplar(t, tt.typ, tt.ex)
+				assert.Equal(t, ok, found, "the translator writes an exemplar")
+				if found {
+					assert.Equal(t, stored, got)
+				}
+			}
 		})
 	}
 }
@@ -221,4 +232,61 @@ func TestDestinationRuneLimit(t *testing.T) {
 	assert.Nil(t, rep.Summary.Prometheus)
 	assert.Nil(t, rep.Exemplars[0].Prometheus)
 	assert.Empty(t, rep.pitfalls())
+}
+
+// translatorExemplar runs ex, on a point of a metric of type typ, through
+// the prometheus_remote_write exporter's translator (the release the
+// project names) and returns the labels of the exemplar it writes, if any.
+func translatorExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, bool) {
+	t.Helper()
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("m")
+	now := pcommon.NewTimestampFromTime(time.Now())
+	var exs pmetric.ExemplarSlice
+	switch typ {
+	case typeHistogram:
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		dp := h.DataPoints().AppendEmpty()
+		dp.SetTimestamp(now)
+		dp.SetCount(1)
+		dp.SetSum(0.1)
+		dp.ExplicitBounds().FromRaw([]float64{1})
+		dp.BucketCounts().FromRaw([]uint64{1, 0})
+		exs = dp.Exemplars()
+	case typeSum:
+		sum := m.SetEmptySum()
+		sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		sum.SetIsMonotonic(true)
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetTimestamp(now)
+		dp.SetDoubleValue(1)
+		exs = dp.Exemplars()
+	case typeGauge:
+		dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+		dp.SetTimestamp(now)
+		dp.SetDoubleValue(1)
+		exs = dp.Exemplars()
+	default:
+		t.Fatalf("no point of type %s here", typ)
+	}
+	ex.CopyTo(exs.AppendEmpty())
+	tss, err := prometheusremotewrite.FromMetrics(md, prometheusremotewrite.Settings{})
+	require.NoError(t, err)
+	var out []Labels
+	for _, ts := range tss {
+		for _, e := range ts.Exemplars {
+			ls := Labels{}
+			for _, l := range e.Labels {
+				ls = append(ls, label{l.Name, l.Value})
+			}
+			out = append(out, ls)
+		}
+	}
+	require.LessOrEqual(t, len(out), 1, "one exemplar in, at most one out: %v", out)
+	if len(out) == 0 {
+		return nil, false
+	}
+	return out[0], true
 }
