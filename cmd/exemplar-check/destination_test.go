@@ -1,14 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/exporter"
+	"go.uber.org/zap"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,13 +111,15 @@ func TestPromStore(t *testing.T) {
 			assert.Equal(t, tt.wantLabels, names)
 			assert.Equal(t, tt.wantResult, promResult(stored, ok))
 			assert.Equal(t, tt.wantDrop, dropped)
-			if tt.dest == destRemoteWrite {
-				// The remote-write exporter's own translator agrees.
-				got, found := translatorExemplar(t, tt.typ, tt.ex)
-				assert.Equal(t, ok, found, "the translator writes an exemplar")
-				if found {
-					assert.Equal(t, stored, got)
-				}
+			// The exporters themselves agree: the remote-write one's
+			// translator, and the prometheus exporter as scraped.
+			got, found := translatorExemplar(t, tt.typ, tt.ex)
+			if tt.dest == destPrometheus {
+				got, found = exporterExemplar(t, tt.typ, tt.ex)
+			}
+			assert.Equal(t, ok, found, "the exporter writes an exemplar: %v", got)
+			if found {
+				assert.Equal(t, promSorted(stored), promSorted(got))
 			}
 		})
 	}
@@ -234,10 +245,9 @@ func TestDestinationRuneLimit(t *testing.T) {
 	assert.Empty(t, rep.pitfalls())
 }
 
-// translatorExemplar runs ex, on a point of a metric of type typ, through
-// the prometheus_remote_write exporter's translator (the release the
-// project names) and returns the labels of the exemplar it writes, if any.
-func translatorExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, bool) {
+// pointWith returns a batch of one point of a metric of type typ, carrying
+// ex, as the prometheus receiver hands on a scrape.
+func pointWith(t *testing.T, typ string, ex pmetric.Exemplar) pmetric.Metrics {
 	t.Helper()
 	md := pmetric.NewMetrics()
 	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
@@ -272,7 +282,15 @@ func translatorExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, 
 		t.Fatalf("no point of type %s here", typ)
 	}
 	ex.CopyTo(exs.AppendEmpty())
-	tss, err := prometheusremotewrite.FromMetrics(md, prometheusremotewrite.Settings{})
+	return md
+}
+
+// translatorExemplar runs ex, on a point of a metric of type typ, through
+// the prometheus_remote_write exporter's translator (the release the
+// project names) and returns the labels of the exemplar it writes, if any.
+func translatorExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, bool) {
+	t.Helper()
+	tss, err := prometheusremotewrite.FromMetrics(pointWith(t, typ, ex), prometheusremotewrite.Settings{})
 	require.NoError(t, err)
 	var out []Labels
 	for _, ts := range tss {
@@ -289,4 +307,65 @@ func translatorExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, 
 		return nil, false
 	}
 	return out[0], true
+}
+
+// exporterExemplar runs ex, on a point of a metric of type typ, through the
+// prometheus exporter (enable_open_metrics) and returns the labels of the
+// exemplar it serves, as Prometheus scrapes it, if any.
+func exporterExemplar(t *testing.T, typ string, ex pmetric.Exemplar) (Labels, bool) {
+	t.Helper()
+	f := prometheusexporter.NewFactory()
+	cfg := f.CreateDefaultConfig()
+	addr := freePort(t)
+	require.NoError(t, unmarshalInto(cfg, map[string]any{"endpoint": addr, "enable_open_metrics": true}))
+	exp, err := f.CreateMetrics(t.Context(), exporter.Settings{
+		ID:                component.NewID(f.Type()),
+		TelemetrySettings: telemetrySettings(zap.NewNop()),
+		BuildInfo:         component.NewDefaultBuildInfo(),
+	}, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(t.Context(), nopHost{}))
+	defer func() { require.NoError(t, exp.Shutdown(context.Background())) }()
+	require.NoError(t, exp.ConsumeMetrics(t.Context(), pointWith(t, typ, ex)))
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+addr+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	client.CloseIdleConnections()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	// An OpenMetrics exemplar: `sample # {name="value",...} value [ts]`.
+	// The exporter writes only hex IDs, so the values need no unescaping.
+	var out []Labels
+	for _, line := range strings.Split(string(body), "\n") {
+		_, exemplar, ok := strings.Cut(line, " # {")
+		if !ok {
+			continue
+		}
+		set, _, _ := strings.Cut(exemplar, "}")
+		ls := Labels{}
+		for _, m := range omLabel.FindAllStringSubmatch(set, -1) {
+			ls = append(ls, label{m[1], m[2]})
+		}
+		out = append(out, ls)
+	}
+	require.LessOrEqual(t, len(out), 1, "one exemplar in, at most one out: %s", body)
+	if len(out) == 0 {
+		return nil, false
+	}
+	return out[0], true
+}
+
+var omLabel = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"`)
+
+// promSorted sorts labels by name: the prometheus exporter serves them
+// sorted (client_golang), the remote-write one in its own order.
+func promSorted(ls Labels) Labels {
+	out := append(Labels(nil), ls...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
