@@ -489,6 +489,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"--span-wait", "0s", "http://127.0.0.1:1/"}, "--span-wait 0s: want more than 0s and at most 2m0s"},
 		{[]string{"--otlp", "127.0.0.1:1", "--otlp-http", "127.0.0.1:1", "http://127.0.0.1:1/"}, "--otlp and --otlp-http need different addresses"},
+		{[]string{"--otlp", "127.0.0.1:0", "http://127.0.0.1:1/"}, `--otlp "127.0.0.1:0": want HOST:PORT with a fixed port the app can send to`},
+		{[]string{"--otlp-http", "14318", "http://127.0.0.1:1/"}, `--otlp-http "14318": want HOST:PORT`},
 		{[]string{"--destination", "mimir", "http://127.0.0.1:1/"}, `--destination "mimir": want one of googlemanagedprometheus, prometheus_remote_write, prometheus`},
 		{[]string{"--config", "testdata/invalid-collector.yaml", "--file", "testdata/pitfalls.om"},
 			`processors::exemplar_link: trace_only_exemplars: "somewhere" is not one of "label", "field"`},

@@ -34,10 +34,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -193,6 +195,10 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, usageError{fmt.Sprintf("--span-wait %s: want more than 0s and at most %s", o.spanWait, maxSpanWait)}
 	case o.otlpGRPC != "" && o.otlpGRPC == o.otlpHTTP:
 		return o, usageError{"--otlp and --otlp-http need different addresses"}
+	case badListenAddr(o.otlpGRPC):
+		return o, usageError{fmt.Sprintf("--otlp %q: want HOST:PORT with a fixed port the app can send to, e.g. 127.0.0.1:14317", o.otlpGRPC)}
+	case badListenAddr(o.otlpHTTP):
+		return o, usageError{fmt.Sprintf("--otlp-http %q: want HOST:PORT with a fixed port the app can send to, e.g. 127.0.0.1:14318", o.otlpHTTP)}
 	case !validDestination(o.destination):
 		return o, usageError{fmt.Sprintf("--destination %q: want one of %s", o.destination, strings.Join(destinations, ", "))}
 	}
@@ -372,4 +378,18 @@ func otlpExample(o options) string {
 		return o.otlpHTTP
 	}
 	return o.otlpGRPC + " with OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+}
+
+// badListenAddr reports whether addr is set and not HOST:PORT with a port
+// from 1 to 65535 (port 0 would pick one the app cannot know).
+func badListenAddr(addr string) bool {
+	if addr == "" {
+		return false
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err != nil || n < 1 || n > 65535
 }
