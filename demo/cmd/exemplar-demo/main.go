@@ -33,7 +33,11 @@
 // With -twin every request is also observed, with the same value and
 // labels, into http_server_request_duration_twin_seconds, whose exemplar
 // names both IDs (trace_id, span_id) of the same server span, whatever the
-// style: ground truth for tests of the trace-only styles.
+// style, and whether it was sampled (sampled="true"/"false"): ground truth
+// for tests of the trace-only styles.
+//
+// Spans leave in batches every 2 s; with OTEL_BSP_SCHEDULE_DELAY set, as
+// the SDK reads it (its default is 5000 ms).
 package main
 
 import (
@@ -48,6 +52,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,7 +82,7 @@ func main() {
 		duration     = flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 		serviceName  = flag.String("service-name", "exemplarlink-demo", "service.name of the spans")
 		sampleRatio  = flag.Float64("sample-ratio", 0.8, "share of traces the SDK samples at the head, 0 to 1 (ParentBased(TraceIDRatioBased)); 1 samples all")
-		twin         = flag.Bool("twin", false, "also observe every request into http_server_request_duration_twin_seconds, its exemplar naming both IDs")
+		twin         = flag.Bool("twin", false, "also observe every request into http_server_request_duration_twin_seconds, its exemplar naming both IDs and whether the trace was sampled")
 	)
 	flag.Parse()
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
@@ -214,7 +219,14 @@ func newTracerProvider(ctx context.Context, endpoint, serviceName string, sample
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)))
+		// 2 s keeps the demo brisk; OTEL_BSP_SCHEDULE_DELAY (ms), read by
+		// the SDK when no option overrides it, models an app on the SDK's
+		// default of 5 s.
+		var bsp []sdktrace.BatchSpanProcessorOption
+		if os.Getenv("OTEL_BSP_SCHEDULE_DELAY") == "" {
+			bsp = append(bsp, sdktrace.WithBatchTimeout(2*time.Second))
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp, bsp...))
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
 }
@@ -290,8 +302,10 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc := trace.SpanFromContext(ctx).SpanContext()
 	observe(a.duration.WithLabelValues(labels...), elapsed, style.labels(sc))
 	if a.twin != nil && sc.IsValid() {
-		observe(a.twin.WithLabelValues(labels...), elapsed,
-			prometheus.Labels{"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String()})
+		observe(a.twin.WithLabelValues(labels...), elapsed, prometheus.Labels{
+			"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String(),
+			"sampled": strconv.FormatBool(sc.IsSampled()),
+		})
 	}
 	span.End()
 }
