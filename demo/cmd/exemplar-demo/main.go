@@ -33,8 +33,8 @@
 // With -twin every request is also observed, with the same value and
 // labels, into http_server_request_duration_twin_seconds, whose exemplar
 // names both IDs (trace_id, span_id) of the same server span, whatever the
-// style, and whether it was sampled (sampled="true"/"false"): ground truth
-// for tests of the trace-only styles.
+// style, whether it was sampled (sampled="true"/"false") and the request's
+// style (style=...): ground truth for tests of the trace-only styles.
 //
 // Spans leave in batches every 2 s; with OTEL_BSP_SCHEDULE_DELAY set, as
 // the SDK reads it (its default is 5000 ms).
@@ -82,7 +82,7 @@ func main() {
 		duration     = flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 		serviceName  = flag.String("service-name", "exemplarlink-demo", "service.name of the spans")
 		sampleRatio  = flag.Float64("sample-ratio", 0.8, "share of traces the SDK samples at the head, 0 to 1 (ParentBased(TraceIDRatioBased)); 1 samples all")
-		twin         = flag.Bool("twin", false, "also observe every request into http_server_request_duration_twin_seconds, its exemplar naming both IDs and whether the trace was sampled")
+		twin         = flag.Bool("twin", false, "also observe every request into http_server_request_duration_twin_seconds, its exemplar naming both IDs, whether the trace was sampled and the style")
 	)
 	flag.Parse()
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
@@ -304,8 +304,8 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.twin != nil && sc.IsValid() {
 		observe(a.twin.WithLabelValues(labels...), elapsed, prometheus.Labels{
 			"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String(),
-			"sampled": strconv.FormatBool(sc.IsSampled()),
-		})
+			"sampled": strconv.FormatBool(sc.IsSampled()), "style": style.name,
+		}) // 104 runes at most, within OpenMetrics' 128
 	}
 	span.End()
 }
