@@ -3,11 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -72,33 +72,82 @@ var (
 	twinTraceOnly = map[string]bool{"client-golang-trace-only": true, "prom-client-trace-only": true}
 )
 
-// twinVariant is one exemplar_link configuration the same requests go
-// through, to a stand-in of its own.
+// Outcomes of an exemplar at Cloud Monitoring, compared with its twin.
+const (
+	linkedObserved = "linked to the span it was observed in"
+	linkedDangling = "linked to the span it was observed in, which Cloud Trace never got (dangling)"
+	traceLost      = "no link, no labels: trace ID lost"
+)
+
+// dropped is the outcome of an unlinked exemplar that keeps these labels.
+func dropped(keys ...string) string { return "not linked, dropped labels " + strings.Join(keys, " ") }
+
+// twinVariant is one pipeline the same requests go through, to a stand-in
+// of its own.
 type twinVariant struct {
-	name     string
+	name string
+	// settings configure exemplar_link, in both pipelines; nil is the
+	// stock pipeline, without it.
 	settings map[string]any
-	// unsampledLinked: exemplars that name both IDs of a head-sampled-out
-	// trace leave linked (to a span Cloud Trace never gets).
-	unsampledLinked bool
+	// want is the outcome for an exemplar of a style, of a sampled trace
+	// or not.
+	want func(style string, sampled bool) string
+	// minPairs: this variant proves nothing until it compared that many
+	// sampled trace-only exemplars with their twins.
+	minPairs bool
 }
+
+var (
+	stockVariant = twinVariant{name: "stock", want: func(style string, sampled bool) string {
+		switch style {
+		case "client-golang-trace-only":
+			return traceLost // the receiver moves it into the field, the exporter writes a link only with both IDs
+		case "prom-client-trace-only":
+			return dropped("traceID")
+		case "prom-client":
+			return dropped("spanID", "traceID")
+		}
+		if sampled {
+			return linkedObserved
+		}
+		return linkedDangling
+	}}
+	defaultVariant = twinVariant{name: "exemplar_link", settings: map[string]any{}, minPairs: true,
+		want: func(style string, sampled bool) string {
+			switch {
+			case sampled:
+				return linkedObserved
+			case twinTraceOnly[style]:
+				return dropped("trace_id") // no span exists
+			}
+			return linkedDangling
+		}}
+)
 
 // TestTraceOnlyLinksTheObservedSpan: every trace-only exemplar of a
 // sampled trace leaves linked to the span the app observed it in (the
 // span its twin names); trace-only exemplars of head-sampled-out traces
 // leave unlinked, their trace ID kept; exemplars naming both IDs of such
-// traces leave linked by default.
+// traces leave linked by default. The stock pipeline, fed the same
+// batches, is measured beside it. It logs a table of the outcomes, and
+// writes it to the file E2E_TWIN_TABLE_OUT names, if set.
 func TestTraceOnlyLinksTheObservedSpan(t *testing.T) {
 	app := demoAppBinary(t)
-	variants := []twinVariant{
-		{name: "default", settings: map[string]any{}, unsampledLinked: true},
-	}
+	variants := []twinVariant{stockVariant, defaultVariant}
 	runs := runTwinPipelines(t, app, variants)
+	var table strings.Builder
+	table.WriteString("| pipeline | style | trace | outcome | distinct exemplars |\n| --- | --- | --- | --- | --- |\n")
 	for i, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			f := runs[i].facts
-			t.Logf("%s: %s; stand-in: %s", v.name, f, runs[i].summary)
-			f.check(t, v)
-		})
+		f := runs[i].facts
+		t.Logf("%s: %s; stand-in: %s", v.name, f, runs[i].summary)
+		f.table(&table, v.name)
+		t.Run(v.name, func(t *testing.T) { f.check(t, v) })
+	}
+	t.Logf("outcomes, compared with the twins:\n%s", table.String())
+	if out := os.Getenv("E2E_TWIN_TABLE_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(table.String()), 0o600); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -196,6 +245,18 @@ func runTwinPipelines(t *testing.T, app string, variants []twinVariant) []twinRu
 			t.Fatal(err)
 		}
 
+		gmp := p.gmp
+		out, _ := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+			p.passed.Add(1)
+			return gmp.ConsumeMetrics(ctx, md)
+		})
+		start(p.gmp)
+		start(p.cloudTrace)
+		if v.settings == nil { // stock: the receivers' batches straight to the exporters
+			toMetrics = append(toMetrics, out)
+			toTraces = append(toTraces, p.cloudTrace)
+			continue
+		}
 		// One exemplar_link component in both pipelines: the same ID and
 		// config for both instances, as the collector creates them.
 		f := exemplarlinkprocessor.NewFactory()
@@ -206,20 +267,14 @@ func runTwinPipelines(t *testing.T, app string, variants []twinVariant) []twinRu
 			TelemetrySettings: p.telemetry.NewTelemetrySettings(),
 			BuildInfo:         buildInfo,
 		}
-		gmp := p.gmp
-		out, _ := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
-			p.passed.Add(1)
-			return gmp.ConsumeMetrics(ctx, md)
-		})
 		if p.metrics, err = f.CreateMetrics(ctx, set, cfg, out); err != nil {
 			t.Fatal(err)
 		}
 		if p.traces, err = f.CreateTraces(ctx, set, cfg, p.cloudTrace); err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []component.Component{p.gmp, p.cloudTrace, p.traces, p.metrics} {
-			start(c)
-		}
+		start(p.traces)
+		start(p.metrics)
 		toMetrics = append(toMetrics, p.metrics)
 		toTraces = append(toTraces, p.traces)
 	}
@@ -337,157 +392,189 @@ func lastLine(s string) string {
 
 // twinTruth is what a twin exemplar says of its request.
 type twinTruth struct {
-	spanID  string
-	sampled bool
+	traceID, spanID string
+	sampled         bool
+	style           string
+}
+
+// twinKey groups outcomes: a style, sampled or not, and the outcome.
+type twinKey struct {
 	style   string
+	sampled bool
+	outcome string
 }
 
 // twinFacts is what the stand-in shows of the demo histogram's distinct
-// exemplars, judged against the twins and Cloud Trace.
+// exemplars, each judged against the twin of the same request.
 type twinFacts struct {
-	// pairs are sampled trace-only exemplars compared with their twin,
-	// by style; matched those whose span ID is the twin's.
-	pairs, matched map[string]int
-	// unsampledTraceOnly: trace-only exemplars of head-sampled-out traces
-	// (by their twin); unsampledBoth those naming both IDs.
-	unsampledTraceOnly, unsampledBoth int
-	// exemplars are all distinct exemplars of the demo histogram; twins
-	// those of the twin histogram.
-	exemplars, twins int
-	// results remember each judged exemplar for check.
-	results []twinResult
-}
-
-// twinResult is one exemplar of the demo histogram, with its twin.
-type twinResult struct {
-	traceID, spanID string // spanID "" when not linked
-	linked, dangles bool
-	dropped         map[string]string
-	truth           twinTruth
-	// opened says which span the link opens and where the exemplar's
-	// timestamp falls in it, for the failure message.
-	opened string
+	// outcomes counts the judged exemplars.
+	outcomes map[twinKey]int
+	// pairs are sampled trace-only exemplars compared with their twin, by
+	// style.
+	pairs map[string]int
+	// exemplars are all distinct exemplars of the demo histogram; judged
+	// those with a twin; twins the distinct twins.
+	exemplars, judged, twins int
+	// wrong describes exemplars whose link names another span or trace.
+	wrong []string
 }
 
 func (f twinFacts) String() string {
-	return fmt.Sprintf("%d distinct exemplars (%d twins); sampled trace-only compared with their twin %v, of which the same span %v; unsampled: %d trace-only, %d naming both IDs",
-		f.exemplars, f.twins, f.pairs, f.matched, f.unsampledTraceOnly, f.unsampledBoth)
+	return fmt.Sprintf("%d distinct exemplars, %d judged against their twin (%d twins); sampled trace-only ones compared %v",
+		f.exemplars, f.judged, f.twins, f.pairs)
 }
 
-func (f twinFacts) enough(twinVariant) bool {
-	total := 0
-	for s := range twinTraceOnly {
-		if f.pairs[s] < twinMinPairsPerStyle {
+// count is how many judged exemplars of the style (trace-only ones: of
+// either trace-only style) and sampling had any outcome.
+func (f twinFacts) count(traceOnly, sampled bool) int {
+	n := 0
+	for k, c := range f.outcomes {
+		if twinTraceOnly[k.style] == traceOnly && k.sampled == sampled {
+			n += c
+		}
+	}
+	return n
+}
+
+func (f twinFacts) enough(v twinVariant) bool {
+	if v.minPairs {
+		total := 0
+		for s := range twinTraceOnly {
+			if f.pairs[s] < twinMinPairsPerStyle {
+				return false
+			}
+			total += f.pairs[s]
+		}
+		if total < twinMinPairs {
 			return false
 		}
-		total += f.pairs[s]
 	}
-	return total >= twinMinPairs && f.unsampledTraceOnly >= twinMinUnsampled && f.unsampledBoth >= twinMinUnsampled
+	return f.count(true, false) >= twinMinUnsampled && f.count(false, false) >= twinMinUnsampled
 }
 
-// readTwinFacts pairs the demo histogram's exemplars with the twins of
-// the same trace.
+// readTwinFacts pairs the demo histogram's exemplars with the twins of the
+// same trace; one that names no trace (the stock pipeline loses a lone
+// trace_id) with the twin of the same value, the same observation.
 func readTwinFacts(gcm *gcpstandin.Server) twinFacts {
-	truth := make(map[string]twinTruth)
-	seen := make(map[string]bool)
-	f := twinFacts{pairs: map[string]int{}, matched: map[string]int{}}
+	byTrace := make(map[string]twinTruth)
+	byValue := make(map[float64]twinTruth)
 	for _, ex := range gcm.Exemplars(twinTwin) {
 		tid, sid := ex.TraceID, ex.SpanID
 		if ex.SpanName == nil { // left unlinked: its IDs kept as labels
 			tid, sid = ex.DroppedLabels["trace_id"], ex.DroppedLabels["span_id"]
 		}
-		if tid == "" || seen[tid] {
+		if _, dup := byTrace[tid]; tid == "" || dup {
 			continue
 		}
-		seen[tid] = true
-		f.twins++
-		truth[tid] = twinTruth{spanID: sid, sampled: ex.DroppedLabels["sampled"] == "true", style: ex.DroppedLabels["style"]}
+		tr := twinTruth{traceID: tid, spanID: sid, sampled: ex.DroppedLabels["sampled"] == "true", style: ex.DroppedLabels["style"]}
+		byTrace[tid] = tr
+		byValue[ex.Value] = tr
 	}
-	clear(seen)
+	f := twinFacts{outcomes: map[twinKey]int{}, pairs: map[string]int{}, twins: len(byTrace)}
+	seen := make(map[string]bool)
 	for _, ex := range gcm.Exemplars(twinMetric) {
-		r := twinResult{linked: ex.SpanName != nil, dangles: ex.SpanName != nil && !ex.Resolved, dropped: ex.DroppedLabels}
-		if r.linked {
-			r.traceID, r.spanID = ex.TraceID, ex.SpanID
-			if sp := gcm.Span(*ex.SpanName); sp != nil {
-				r.opened = fmt.Sprintf("%q, the exemplar at %v from its start, %v from its end", sp.GetDisplayName().GetValue(),
-					ex.Time.Sub(sp.GetStartTime().AsTime()), ex.Time.Sub(sp.GetEndTime().AsTime()))
-			}
-		} else {
-			r.traceID = ex.DroppedLabels["trace_id"]
-		}
-		key := r.traceID + "@" + ex.Time.String()
-		if r.traceID == "" || seen[key] {
-			continue
+		key := fmt.Sprint(ex.Value, "@", ex.Time)
+		if seen[key] {
+			continue // a bucket's exemplar on a later point
 		}
 		seen[key] = true
 		f.exemplars++
-		tr, ok := truth[r.traceID]
+		tid := ex.TraceID
+		if ex.SpanName == nil {
+			tid = ex.DroppedLabels["trace_id"]
+			if tid == "" {
+				tid = ex.DroppedLabels["traceID"]
+			}
+		}
+		tr, ok := byTrace[tid]
+		if tid == "" {
+			tr, ok = byValue[ex.Value]
+		}
 		if !ok {
 			continue // its twin's bucket holds another request
 		}
-		r.truth = tr
-		f.results = append(f.results, r)
+		f.judged++
+		var outcome string
 		switch {
-		case twinTraceOnly[tr.style] && tr.sampled:
-			f.pairs[tr.style]++
-			if r.spanID == tr.spanID {
-				f.matched[tr.style]++
+		case ex.SpanName != nil && (ex.TraceID != tr.traceID || ex.SpanID != tr.spanID):
+			outcome = "linked to another span"
+			opened := ""
+			if sp := gcm.Span(*ex.SpanName); sp != nil {
+				opened = fmt.Sprintf(" (%q, the exemplar %v after its start, %v after its end)", sp.GetDisplayName().GetValue(),
+					ex.Time.Sub(sp.GetStartTime().AsTime()), ex.Time.Sub(sp.GetEndTime().AsTime()))
 			}
-		case twinTraceOnly[tr.style]:
-			f.unsampledTraceOnly++
-		case !tr.sampled:
-			f.unsampledBoth++
+			f.wrong = append(f.wrong, fmt.Sprintf("%s exemplar of trace %s (sampled %v) linked to %s/%s%s; the app observed it in span %s",
+				tr.style, tr.traceID, tr.sampled, ex.TraceID, ex.SpanID, opened, tr.spanID))
+		case ex.SpanName != nil && ex.Resolved:
+			outcome = linkedObserved
+		case ex.SpanName != nil:
+			outcome = linkedDangling
+		case len(ex.DroppedLabels) == 0:
+			outcome = traceLost
+		default:
+			keys := slices.Sorted(maps.Keys(ex.DroppedLabels))
+			outcome = dropped(keys...)
+			for _, k := range keys {
+				if v := ex.DroppedLabels[k]; v != tr.traceID && v != tr.spanID {
+					outcome += fmt.Sprintf(" (%s=%q, not the request's IDs)", k, v)
+				}
+			}
+		}
+		f.outcomes[twinKey{tr.style, tr.sampled, outcome}]++
+		if twinTraceOnly[tr.style] && tr.sampled {
+			f.pairs[tr.style]++
 		}
 	}
 	return f
 }
 
-// check holds the judged exemplars to the rules.
+// check holds every judged exemplar to the variant's rules.
 func (f twinFacts) check(t *testing.T, v twinVariant) {
 	t.Helper()
 	if !f.enough(v) {
-		t.Errorf("too few exemplars to judge: %s; want at least %d compared pairs (%d per trace-only style) and %d unsampled of each kind",
-			f, twinMinPairs, twinMinPairsPerStyle, twinMinUnsampled)
+		t.Errorf("too few exemplars to judge: %s; %d unsampled trace-only, %d unsampled naming both IDs; want at least %d compared pairs (%d per trace-only style) and %d unsampled of each kind",
+			f, f.count(true, false), f.count(false, false), twinMinPairs, twinMinPairsPerStyle, twinMinUnsampled)
 	}
-	var bad []string
-	for _, r := range f.results {
-		tr := r.truth
-		var want string
-		switch {
-		case twinTraceOnly[tr.style] && tr.sampled:
-			if !r.linked || r.spanID != tr.spanID || r.dangles {
-				want = fmt.Sprintf("linked to span %s, which the app observed it in, resolving", tr.spanID)
-			}
-		case twinTraceOnly[tr.style]:
-			if r.linked || len(r.dropped) != 1 || r.dropped["trace_id"] != r.traceID {
-				want = "unlinked (no span exists), only its trace ID kept as a trace_id label"
-			}
-		case tr.sampled:
-			if !r.linked || r.spanID != tr.spanID || r.dangles {
-				want = fmt.Sprintf("linked to span %s, resolving", tr.spanID)
-			}
-		case v.unsampledLinked:
-			if !r.linked || r.spanID != tr.spanID {
-				want = fmt.Sprintf("linked to span %s (a span never exported)", tr.spanID)
-			}
-		default:
-			if r.linked || r.dropped["trace_id"] != r.traceID || r.dropped["span_id"] != tr.spanID {
-				want = "unlinked, its IDs kept as trace_id and span_id labels"
-			}
-		}
-		if want != "" {
-			bad = append(bad, fmt.Sprintf("%s exemplar of trace %s (sampled %v): linked %v to span %q %s(dangling %v), dropped labels %v; want %s",
-				tr.style, r.traceID, tr.sampled, r.linked, r.spanID, r.opened, r.dangles, r.dropped, want))
+	for _, k := range slices.SortedFunc(maps.Keys(f.outcomes), compareTwinKeys) {
+		if want := v.want(k.style, k.sampled); k.outcome != want {
+			t.Errorf("%d %s exemplars of %s traces: %s; want %s", f.outcomes[k], k.style, sampledWord(k.sampled), k.outcome, want)
 		}
 	}
-	sort.Strings(bad)
-	for i, b := range bad {
-		if i == 20 {
-			t.Errorf("... and %d more", len(bad)-20)
+	for i, w := range f.wrong {
+		if i == 10 {
+			t.Errorf("... and %d more linked to another span", len(f.wrong)-10)
 			break
 		}
-		t.Error(b)
+		t.Error(w)
 	}
+}
+
+// table writes the variant's outcomes as markdown rows.
+func (f twinFacts) table(b *strings.Builder, pipeline string) {
+	for _, k := range slices.SortedFunc(maps.Keys(f.outcomes), compareTwinKeys) {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %d |\n", pipeline, k.style, sampledWord(k.sampled), k.outcome, f.outcomes[k])
+	}
+}
+
+func compareTwinKeys(a, b twinKey) int {
+	ia, ib := slices.Index(twinStyles, a.style), slices.Index(twinStyles, b.style)
+	switch {
+	case ia != ib:
+		return ia - ib
+	case a.sampled != b.sampled:
+		if a.sampled {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.outcome, b.outcome)
+}
+
+func sampledWord(sampled bool) string {
+	if sampled {
+		return "sampled"
+	}
+	return "sampled out"
 }
 
 // demoAppBinary is the demo app: EXEMPLARLINK_DEMO_APP, or built from
