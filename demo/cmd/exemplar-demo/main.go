@@ -356,7 +356,7 @@ func generateLoad(ctx context.Context, base string, rate float64) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	paths := []string{"/work", "/work", "/work", "/checkout"}
-	for i := 0; ; i++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
@@ -381,6 +381,6 @@ func generateLoad(ctx context.Context, base string, rate float64) {
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
-		}(paths[i%len(paths)])
+		}(paths[rand.IntN(len(paths))]) // at random: a style list rotating in step would pin each style to a route
 	}
 }
