@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/exemplarlink/exemplarlinkprocessor"
 	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
@@ -139,7 +140,7 @@ func TestTraceOnlyLinksTheObservedSpan(t *testing.T) {
 	table.WriteString("| pipeline | style | trace | outcome | distinct exemplars |\n| --- | --- | --- | --- | --- |\n")
 	for i, v := range variants {
 		f := runs[i].facts
-		t.Logf("%s: %s; stand-in: %s", v.name, f, runs[i].summary)
+		t.Logf("%s: %s; stand-in: %s; exemplar_link's counters: %v", v.name, f, runs[i].summary, runs[i].counters)
 		f.table(&table, v.name)
 		t.Run(v.name, func(t *testing.T) { f.check(t, v) })
 	}
@@ -151,10 +152,12 @@ func TestTraceOnlyLinksTheObservedSpan(t *testing.T) {
 	}
 }
 
-// twinRun is what one variant's stand-in received.
+// twinRun is what one variant's stand-in received, and exemplar_link's
+// counters after the run ("name{attribute=value}": sum).
 type twinRun struct {
-	facts   twinFacts
-	summary gcpstandin.Summary
+	facts    twinFacts
+	summary  gcpstandin.Summary
+	counters map[string]int64
 }
 
 // twinPipeline is one variant's components.
@@ -196,13 +199,15 @@ func runTwinPipelines(t *testing.T, app string, variants []twinVariant) []twinRu
 			}
 			cancel()
 		}
+	}
+	defer shutdown()
+	defer func() {
 		for _, p := range pipes {
 			if p != nil && p.telemetry != nil {
 				_ = p.telemetry.Shutdown(ctx)
 			}
 		}
-	}
-	defer shutdown()
+	}()
 	start := func(c component.Component) {
 		t.Helper()
 		started = append(started, c)
@@ -362,9 +367,35 @@ func runTwinPipelines(t *testing.T, app string, variants []twinVariant) []twinRu
 	runs := make([]twinRun, len(pipes))
 	for i, p := range pipes {
 		p.gcm.Stop()
-		runs[i] = twinRun{facts: readTwinFacts(p.gcm), summary: p.gcm.Summary()}
+		runs[i] = twinRun{facts: readTwinFacts(p.gcm), summary: p.gcm.Summary(), counters: readCounters(p.telemetry)}
 	}
 	return runs
+}
+
+// readCounters reads exemplar_link's int64 counters, by attribute set.
+func readCounters(tel *componenttest.Telemetry) map[string]int64 {
+	out := make(map[string]int64)
+	var rm metricdata.ResourceMetrics
+	if err := tel.Reader.Collect(context.Background(), &rm); err != nil {
+		return out
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			name, ours := strings.CutPrefix(m.Name, "otelcol_processor_exemplar_link_")
+			if !ok || !ours {
+				continue
+			}
+			for _, dp := range sum.DataPoints {
+				var attrs []string
+				for _, kv := range dp.Attributes.ToSlice() {
+					attrs = append(attrs, string(kv.Key)+"="+kv.Value.Emit())
+				}
+				out[name+"{"+strings.Join(attrs, ",")+"}"] += dp.Value
+			}
+		}
+	}
+	return out
 }
 
 func enough(pipes []*twinPipeline, variants []twinVariant) bool {
