@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkcheck"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/spanindex"
 )
 
@@ -37,10 +38,16 @@ const (
 	defaultDetectIDsByValue     = false
 	defaultLinkUnsampled        = false
 	defaultSummaryInterval      = time.Minute
+	defaultLinkOnlyExported     = false
+	// defaultDanglingAfter covers the SDK's 5 s export delay after the
+	// request, the wait (6 s) having started at the scrape, after the
+	// request: a span exported at all arrives well within it.
+	defaultDanglingAfter = 10 * time.Second
 
-	defaultSpanIndexMaxSpans       = spanindex.DefaultMaxSpans
-	defaultSpanIndexMaxAge         = spanindex.DefaultMaxAge
-	defaultSpanIndexMaxResolutions = spanindex.DefaultMaxResolutions
+	defaultSpanIndexMaxSpans        = spanindex.DefaultMaxSpans
+	defaultSpanIndexMaxAge          = spanindex.DefaultMaxAge
+	defaultSpanIndexMaxResolutions  = spanindex.DefaultMaxResolutions
+	defaultSpanIndexMaxCheckedLinks = linkcheck.DefaultMaxLinks
 )
 
 // Config configures the exemplar_link processor.
@@ -95,6 +102,17 @@ type Config struct {
 	// of linked and unlinked exemplars at Info level. 0 turns it off.
 	SummaryInterval time.Duration `mapstructure:"summary_interval"`
 
+	// LinkOnlyExportedSpans links an exemplar only when its span passed the
+	// traces pipeline (waiting for it as for trace-only exemplars);
+	// otherwise its IDs stay as trace_id/span_id labels (span_not_exported).
+	// Only with a traces pipeline.
+	LinkOnlyExportedSpans bool `mapstructure:"link_only_exported_spans"`
+
+	// DanglingAfter is how long after a linked exemplar leaves its span may
+	// still pass the traces pipeline before the link counts as dangling
+	// (links_checked). Only with a traces pipeline.
+	DanglingAfter time.Duration `mapstructure:"dangling_after"`
+
 	// SpanIndex bounds the spans kept when the processor is also listed in
 	// a traces pipeline; metrics-only, it is not used.
 	SpanIndex SpanIndexConfig `mapstructure:"span_index"`
@@ -123,6 +141,11 @@ type SpanIndexConfig struct {
 	// remembered (48 bytes each), so that an exemplar a target re-exposes
 	// stays linked after its spans were evicted. 0 turns that off.
 	MaxResolutions int `mapstructure:"max_resolutions"`
+
+	// MaxCheckedLinks is how many distinct linked exemplars are remembered
+	// (72 bytes each) so that each is checked once (links_checked). 0
+	// turns checking off.
+	MaxCheckedLinks int `mapstructure:"max_checked_links"`
 
 	// Prevent unkeyed literal initialization.
 	_ struct{}
@@ -168,6 +191,11 @@ func (cfg *Config) Validate() error {
 	if cfg.SummaryInterval < 0 {
 		errs = errors.Join(errs, fmt.Errorf("summary_interval: must not be negative, got %s", cfg.SummaryInterval))
 	}
+	// A span that came after the link must still be in the index when the
+	// link is judged; a max_age too short is reported on its own.
+	if cfg.DanglingAfter < time.Second || cfg.SpanIndex.MaxAge >= time.Second && cfg.DanglingAfter > cfg.SpanIndex.MaxAge {
+		errs = errors.Join(errs, fmt.Errorf("dangling_after: must be between 1s and span_index::max_age (%s), got %s", cfg.SpanIndex.MaxAge, cfg.DanglingAfter))
+	}
 	return errors.Join(errs, cfg.SpanIndex.validate(), cfg.Wait.validate())
 }
 
@@ -181,6 +209,9 @@ func (c *SpanIndexConfig) validate() error {
 	}
 	if c.MaxResolutions < 0 || c.MaxResolutions > spanindex.MaxMaxSpans {
 		errs = errors.Join(errs, fmt.Errorf("span_index::max_resolutions: must be between 0 and %d, got %d", spanindex.MaxMaxSpans, c.MaxResolutions))
+	}
+	if c.MaxCheckedLinks < 0 || c.MaxCheckedLinks > spanindex.MaxMaxSpans {
+		errs = errors.Join(errs, fmt.Errorf("span_index::max_checked_links: must be between 0 and %d, got %d", spanindex.MaxMaxSpans, c.MaxCheckedLinks))
 	}
 	return errs
 }

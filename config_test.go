@@ -31,20 +31,23 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(metadata.Type, "custom"),
 			expected: &Config{
-				BuiltinLabelNames:    false,
-				TraceIDLabels:        []string{"tid"},
-				SpanIDLabels:         []string{"sid"},
-				TraceContextLabels:   []string{"ctx"},
-				Pad64BitTraceIDs:     false,
-				OverwriteExistingIDs: true,
-				TraceOnlyExemplars:   TraceOnlyField,
-				DetectIDsByValue:     true,
-				LinkUnsampled:        true,
-				SummaryInterval:      10 * time.Second,
+				BuiltinLabelNames:     false,
+				TraceIDLabels:         []string{"tid"},
+				SpanIDLabels:          []string{"sid"},
+				TraceContextLabels:    []string{"ctx"},
+				Pad64BitTraceIDs:      false,
+				OverwriteExistingIDs:  true,
+				TraceOnlyExemplars:    TraceOnlyField,
+				DetectIDsByValue:      true,
+				LinkUnsampled:         true,
+				SummaryInterval:       10 * time.Second,
+				LinkOnlyExportedSpans: true,
+				DanglingAfter:         30 * time.Second,
 				SpanIndex: SpanIndexConfig{
-					MaxSpans:       50_000,
-					MaxAge:         90 * time.Second,
-					MaxResolutions: 0,
+					MaxSpans:        50_000,
+					MaxAge:          90 * time.Second,
+					MaxResolutions:  0,
+					MaxCheckedLinks: 1000,
 				},
 				Wait: defaultConfig().Wait,
 			},
@@ -96,6 +99,18 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id:           component.NewIDWithName(metadata.Type, "negative_resolutions"),
 			errorMessage: "span_index::max_resolutions: must be between 0 and 16777216, got -1",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "short_dangling_after"),
+			errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 500ms",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "dangling_after_past_max_age"),
+			errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 3m0s",
+		},
+		{
+			id:           component.NewIDWithName(metadata.Type, "negative_checked_links"),
+			errorMessage: "span_index::max_checked_links: must be between 0 and 16777216, got -1",
 		},
 	}
 	for _, tt := range tests {

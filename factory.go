@@ -29,17 +29,20 @@ func newFactory(links *sharedLinks) processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		BuiltinLabelNames:    defaultBuiltinLabelNames,
-		Pad64BitTraceIDs:     defaultPad64BitTraceIDs,
-		OverwriteExistingIDs: defaultOverwriteExistingIDs,
-		TraceOnlyExemplars:   defaultTraceOnlyExemplars,
-		DetectIDsByValue:     defaultDetectIDsByValue,
-		LinkUnsampled:        defaultLinkUnsampled,
-		SummaryInterval:      defaultSummaryInterval,
+		BuiltinLabelNames:     defaultBuiltinLabelNames,
+		Pad64BitTraceIDs:      defaultPad64BitTraceIDs,
+		OverwriteExistingIDs:  defaultOverwriteExistingIDs,
+		TraceOnlyExemplars:    defaultTraceOnlyExemplars,
+		DetectIDsByValue:      defaultDetectIDsByValue,
+		LinkUnsampled:         defaultLinkUnsampled,
+		SummaryInterval:       defaultSummaryInterval,
+		LinkOnlyExportedSpans: defaultLinkOnlyExported,
+		DanglingAfter:         defaultDanglingAfter,
 		SpanIndex: SpanIndexConfig{
-			MaxSpans:       defaultSpanIndexMaxSpans,
-			MaxAge:         defaultSpanIndexMaxAge,
-			MaxResolutions: defaultSpanIndexMaxResolutions,
+			MaxSpans:        defaultSpanIndexMaxSpans,
+			MaxAge:          defaultSpanIndexMaxAge,
+			MaxResolutions:  defaultSpanIndexMaxResolutions,
+			MaxCheckedLinks: defaultSpanIndexMaxCheckedLinks,
 		},
 		Wait: WaitConfig{
 			MaxWait:        defaultWaitMaxWait,

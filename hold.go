@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/hold"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
@@ -38,10 +37,12 @@ type exemplarPath struct {
 	resource, scope, metric, point, exemplar int
 }
 
-// pendingExemplar is a trace-only exemplar that waits for its span.
+// pendingExemplar is an exemplar that waits for its span: a trace-only
+// one, or a link whose span must be exported (span set).
 type pendingExemplar struct {
 	at       exemplarPath
 	key      spanindex.ResolutionKey
+	span     pcommon.SpanID
 	hasTime  bool
 	resolved bool
 	// deadline is when it stops waiting, in ns since the epoch.
@@ -66,7 +67,18 @@ func (p *exemplarLinkProcessor) wait(ex pmetric.Exemplar, ev *linkplan.Evidence,
 	default:
 		return false // linked, or ambiguous: more spans will not change that
 	}
-	key, hasTime := traceOnlyKey(ex, ev.Traces.TraceID, batch.pointTime)
+	return p.waitForSpan(ex, ev.Traces.TraceID, zeroSpanID, batch)
+}
+
+// waitForSpan reports whether ex, of trace, waits for a span: the one it
+// names (span), or for a trace-only exemplar (span zero) one its lookup
+// can choose. Each distinct exemplar waits only until its first wait's
+// deadline.
+func (p *exemplarLinkProcessor) waitForSpan(ex pmetric.Exemplar, trace pcommon.TraceID, span pcommon.SpanID, batch *batchState) bool {
+	if batch.final {
+		return false
+	}
+	key, hasTime := traceOnlyKey(ex, trace, batch.pointTime)
 	if batch.now == 0 {
 		batch.now = time.Now().UnixNano()
 	}
@@ -78,7 +90,7 @@ func (p *exemplarLinkProcessor) wait(ex pmetric.Exemplar, ev *linkplan.Evidence,
 		batch.pending = &pendingBatch{}
 	}
 	batch.pending.exemplars = append(batch.pending.exemplars, pendingExemplar{
-		at: batch.at, key: key, hasTime: hasTime, deadline: deadline,
+		at: batch.at, key: key, span: span, hasTime: hasTime, deadline: deadline,
 	})
 	return true
 }
@@ -89,10 +101,8 @@ func (p *exemplarLinkProcessor) finish(ctx context.Context, md pmetric.Metrics, 
 	if len(pending) == 0 {
 		return
 	}
-	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel), final: true}
-	if p.link != nil {
-		batch.traces = p.link.traces.Load()
-	}
+	batch := p.newBatch()
+	batch.final = true
 	rms := md.ResourceMetrics()
 	for i := range pending {
 		at := &pending[i].at
@@ -104,8 +114,7 @@ func (p *exemplarLinkProcessor) finish(ctx context.Context, md pmetric.Metrics, 
 		batch.pointTime = pointTime
 		p.linkExemplar(m.Name(), ex, &batch)
 	}
-	p.record(ctx, &batch.counts)
-	p.summary.Add(&batch.counts)
+	p.endBatch(ctx, &batch)
 }
 
 // exemplarAt returns exemplar j of data point i of m, and the point's
@@ -493,6 +502,13 @@ func (h *holder) recheck(buf []spanindex.Span) []spanindex.Span {
 		for i := range hb.pending {
 			pe := &hb.pending[i]
 			if pe.resolved {
+				continue
+			}
+			if pe.span != zeroSpanID {
+				if traces.index.Has(pe.key.TraceID, pe.span) {
+					pe.resolved = true
+					hb.unresolved--
+				}
 				continue
 			}
 			var res spanindex.Result

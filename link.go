@@ -5,8 +5,10 @@ package exemplarlinkprocessor // import "github.com/exemplarlink/exemplarlinkpro
 // labels), linkExemplar runs each through collect (read the references
 // into linkplan.Evidence), linkplan.Decide (the rules, a pure function),
 // lookUpSpan (the span index, for a trace-only exemplar when the
-// component is also in a traces pipeline), apply (write the plan) and
-// count (telemetry and the log summary).
+// component is also in a traces pipeline), checkExported (the same, for a
+// link, with link_only_exported_spans), apply (write the plan) and count
+// (telemetry and the log summary; a link leaving is noted for the link
+// check, checks.go).
 
 import (
 	"encoding/hex"
@@ -31,8 +33,11 @@ func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetr
 			switch noTrace, noSpan := ex.TraceID() == zeroTraceID, ex.SpanID() == zeroSpanID; {
 			case noTrace && noSpan:
 				continue
-			case !noTrace && !noSpan:
+			case !noTrace && !noSpan && !batch.exportedOnly:
 				batch.counts.AddLinked(linkplan.SourceExemplarFields)
+				if batch.traces != nil {
+					p.noteLink(ex, ex.TraceID(), ex.SpanID(), batch)
+				}
 				continue
 			}
 		}
@@ -51,14 +56,21 @@ func (p *exemplarLinkProcessor) linkExemplar(metricName string, ex pmetric.Exemp
 	}
 	plan := &batch.plan
 	linkplan.Decide(ev, p.settings, plan)
-	if batch.traces != nil && plan.Outcome.Result == linkplan.Unlinked && plan.Outcome.Reason == linkplan.ReasonMissingSpanID {
-		p.lookUpSpan(ex, ev, plan, batch)
-		if p.holder != nil && p.wait(ex, ev, batch) {
-			return // left as it came, linked and counted when its batch leaves
+	if batch.traces != nil {
+		switch o := &plan.Outcome; {
+		case o.Result == linkplan.Unlinked && o.Reason == linkplan.ReasonMissingSpanID:
+			p.lookUpSpan(ex, ev, plan, batch)
+			if p.holder != nil && p.wait(ex, ev, batch) {
+				return // left as it came, linked and counted when its batch leaves
+			}
+		case batch.exportedOnly && o.Result == linkplan.Linked && o.Source != linkplan.SourceTraces:
+			if p.checkExported(ex, ev, plan, batch) {
+				return // likewise
+			}
 		}
 	}
 	p.apply(ex, ev, plan, batch)
-	p.count(metricName, plan, batch)
+	p.count(metricName, ex, plan, batch)
 }
 
 // collect fills ev with what the exemplar carries, in one pass over its
@@ -77,8 +89,11 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 			l := ev.Next()
 			l.Index, l.Name, l.Value, l.ByValue = i, k, valueForLog(v), false
 			p.reader.Decode(&l.Ref, kind, v.Str())
-			if k == linkplan.LoneTraceIDKey {
+			switch {
+			case k == linkplan.LoneTraceIDKey:
 				p.noteLoneTraceIDKey(ev, l.Ref, kind, v)
+			case p.settings.LinkOnlyExported && k == linkplan.SpanIDKey:
+				p.noteSpanIDKey(ev, l.Ref, kind, v)
 			}
 		} else if p.collectOthers {
 			p.collectOther(ev, i, k, v)
@@ -93,6 +108,9 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
 	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
 		p.noteLoneTraceIDKey(ev, traceref.Ref{}, traceref.NotReference, v)
+	}
+	if p.settings.LinkOnlyExported && k == linkplan.SpanIDKey {
+		p.noteSpanIDKey(ev, traceref.Ref{}, traceref.NotReference, v)
 	}
 	if p.settings.DetectIDsByValue {
 		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
@@ -119,6 +137,22 @@ func (p *exemplarLinkProcessor) noteLoneTraceIDKey(ev *linkplan.Evidence, ref tr
 	p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
 }
 
+// noteSpanIDKey records the exemplar's SpanIDKey label, read as a span ID,
+// which a link whose span was not exported would write (rule 11); a
+// second one makes it unusable, as for noteLoneTraceIDKey.
+func (p *exemplarLinkProcessor) noteSpanIDKey(ev *linkplan.Evidence, ref traceref.Ref, kind traceref.Kind, v pcommon.Value) {
+	if ev.HasSpanIDKey {
+		ev.SpanIDKeyRef.Problem = traceref.Invalid
+		return
+	}
+	ev.HasSpanIDKey = true
+	if kind == traceref.SpanIDLabel {
+		ev.SpanIDKeyRef = ref
+		return
+	}
+	p.reader.Decode(&ev.SpanIDKeyRef, traceref.SpanIDLabel, v.Str())
+}
+
 // valueForLog returns a string value as it is (it is truncated when
 // logged) and the type name of any other, so nothing is formatted on the
 // hot path.
@@ -141,6 +175,22 @@ func (p *exemplarLinkProcessor) lookUpSpan(ex pmetric.Exemplar, ev *linkplan.Evi
 	linkplan.Decide(ev, p.settings, plan)
 }
 
+// checkExported asks the span index whether the span of a link passed the
+// traces pipeline (link_only_exported_spans). If not, the exemplar waits
+// for it (true: left as it came for now), or, once waiting is over,
+// Decide is asked again knowing it was not exported.
+func (p *exemplarLinkProcessor) checkExported(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) bool {
+	if batch.traces.index.Has(plan.TraceID, plan.SpanID) {
+		return false
+	}
+	if p.holder != nil && p.waitForSpan(ex, plan.TraceID, plan.SpanID, batch) {
+		return true
+	}
+	ev.Exported = linkplan.ExportedNotSeen
+	linkplan.Decide(ev, p.settings, plan)
+	return false
+}
+
 // apply writes plan into the exemplar that collect read into ev.
 func (p *exemplarLinkProcessor) apply(ex pmetric.Exemplar, ev *linkplan.Evidence, plan *linkplan.Plan, batch *batchState) {
 	if plan.SetTraceID {
@@ -152,7 +202,17 @@ func (p *exemplarLinkProcessor) apply(ex pmetric.Exemplar, ev *linkplan.Evidence
 	if plan.ClearTraceID {
 		ex.SetTraceID(zeroTraceID)
 	}
+	if plan.ClearSpanID {
+		ex.SetSpanID(zeroSpanID)
+	}
 	attrs := ex.FilteredAttributes()
+	if plan.WriteIDLabels {
+		// Rare (a span not exported): the strings are made here.
+		removeLabels(attrs, ev, plan)
+		attrs.PutStr(linkplan.LoneTraceIDKey, hex.EncodeToString(plan.TraceID[:]))
+		attrs.PutStr(linkplan.SpanIDKey, hex.EncodeToString(plan.SpanID[:]))
+		return
+	}
 	if !plan.WriteLoneTraceID {
 		removeLabels(attrs, ev, plan)
 		return
@@ -206,7 +266,7 @@ func removeLabels(attrs pcommon.Map, ev *linkplan.Evidence, plan *linkplan.Plan)
 		// no need to visit the labels again. Not when a label is written
 		// next: Clear drops the labels' storage, which writing would then
 		// allocate again.
-		if !plan.WriteLoneTraceID {
+		if !plan.WriteLoneTraceID && !plan.WriteIDLabels {
 			attrs.Clear()
 			return
 		}
@@ -239,11 +299,14 @@ func valueAt(attrs pcommon.Map, index int) (value pcommon.Value, ok bool) {
 
 // count adds the plan's outcome to the batch's counts and, at debug level,
 // logs it.
-func (p *exemplarLinkProcessor) count(metricName string, plan *linkplan.Plan, batch *batchState) {
+func (p *exemplarLinkProcessor) count(metricName string, ex pmetric.Exemplar, plan *linkplan.Plan, batch *batchState) {
 	o := &plan.Outcome
 	switch o.Result {
 	case linkplan.Linked:
 		batch.counts.AddLinked(o.Source)
+		if batch.traces != nil {
+			p.noteLink(ex, plan.TraceID, plan.SpanID, batch)
+		}
 		if batch.debug {
 			p.logger.Debug("Exemplar linked",
 				zap.String("metric", linksummary.Truncate(metricName, 2*linksummary.MaxValueLength)),

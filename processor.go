@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkcheck"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linksummary"
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
@@ -53,11 +54,15 @@ type exemplarLinkProcessor struct {
 	// holder holds batches whose trace-only exemplars wait for spans
 	// (hold.go); nil when wait::max_wait is 0.
 	holder *holder
+	// checks judges the links that leave (checks.go); nil when
+	// span_index::max_checked_links is 0.
+	checks *linkChecks
 
 	// Attribute sets are built once so recording a batch's counts does not
 	// allocate them again.
 	linkedOptions   [linkplan.NumSources]metric.AddOption
 	unlinkedOptions [linkplan.NumReasons]metric.AddOption
+	checkedOptions  [numResults]metric.AddOption
 }
 
 func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*exemplarLinkProcessor, error) {
@@ -82,10 +87,15 @@ func newExemplarLinkProcessor(cfg *Config, set component.TelemetrySettings) (*ex
 			TraceOnlyInField:     cfg.TraceOnlyExemplars == TraceOnlyField,
 			DetectIDsByValue:     cfg.DetectIDsByValue,
 			LinkUnsampled:        cfg.LinkUnsampled,
+			LinkOnlyExported:     cfg.LinkOnlyExportedSpans,
 		},
 	}
+	if cfg.SpanIndex.MaxCheckedLinks > 0 {
+		p.checks = newLinkChecks(p)
+	}
 	p.loneTraceIDKeyIsRef = p.reader.Kind(linkplan.LoneTraceIDKey) == traceref.TraceIDLabel
-	p.collectOthers = !p.loneTraceIDKeyIsRef || cfg.DetectIDsByValue
+	p.collectOthers = !p.loneTraceIDKeyIsRef || cfg.DetectIDsByValue ||
+		cfg.LinkOnlyExportedSpans && p.reader.Kind(linkplan.SpanIDKey) != traceref.SpanIDLabel
 	p.buildCountOptions()
 	return p, nil
 }
@@ -94,6 +104,7 @@ func (p *exemplarLinkProcessor) start(context.Context, component.Host) error {
 	if p.links != nil {
 		p.link = p.links.acquire(p.id, p.cfg, false)
 		p.holder.start(p.link)
+		p.checks.start(p.link)
 	}
 	p.logStart()
 	return nil
@@ -101,6 +112,7 @@ func (p *exemplarLinkProcessor) start(context.Context, component.Host) error {
 
 func (p *exemplarLinkProcessor) shutdown(context.Context) error {
 	p.holder.shutdown() // before the link goes: held batches are linked as they leave
+	p.checks.shutdown()
 	if p.link != nil {
 		p.links.release(p.id, p.link)
 		p.link = nil
@@ -135,15 +147,17 @@ type batchState struct {
 	pending *pendingBatch
 	now     int64
 	final   bool
+	// exportedOnly: link_only_exported_spans with a traces pipeline.
+	exportedOnly bool
+	// links are the links that left, for the link check (checks.go); nil
+	// until the first.
+	links *[]linkcheck.Link
 }
 
 // processMetrics walks resource → scope → metric → data point → exemplar
 // once, changing exemplars in place.
 func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
-	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel)}
-	if p.link != nil {
-		batch.traces = p.link.traces.Load()
-	}
+	batch := p.newBatch()
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		batch.at.resource = i
@@ -157,12 +171,31 @@ func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.M
 			}
 		}
 	}
-	p.record(ctx, &batch.counts)
-	p.summary.Add(&batch.counts)
+	p.endBatch(ctx, &batch)
 	if batch.pending != nil {
 		p.holder.register(md, batch.pending)
 	}
 	return md, nil
+}
+
+// newBatch returns the state of a batch's walk.
+func (p *exemplarLinkProcessor) newBatch() batchState {
+	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel)}
+	if p.link != nil {
+		batch.traces = p.link.traces.Load()
+	}
+	batch.exportedOnly = batch.traces != nil && p.settings.LinkOnlyExported
+	return batch
+}
+
+// endBatch records what the walk counted and checks the links that left.
+func (p *exemplarLinkProcessor) endBatch(ctx context.Context, batch *batchState) {
+	p.record(ctx, &batch.counts)
+	p.summary.Add(&batch.counts)
+	if batch.links != nil {
+		p.checks.check(ctx, batch.traces, *batch.links)
+		p.checks.putLinks(batch.links)
+	}
 }
 
 func (p *exemplarLinkProcessor) processMetric(m pmetric.Metric, batch *batchState) {

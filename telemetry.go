@@ -16,8 +16,20 @@ import (
 // start line, and the debug line per exemplar. The summary line is
 // linksummary's.
 
+// The result attribute of links_checked, in metadata.AttributeResultValues
+// order.
+const (
+	resultResolved = iota
+	resultDangling
+	numResults
+)
+
 // buildCountOptions builds the counters' attribute sets once.
 func (p *exemplarLinkProcessor) buildCountOptions() {
+	for r := range p.checkedOptions {
+		p.checkedOptions[r] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String(metadata.AttributeResult, metadata.AttributeResultValues[r])))
+	}
 	for s := range p.linkedOptions {
 		p.linkedOptions[s] = metric.WithAttributeSet(attribute.NewSet(
 			attribute.String(metadata.AttributeSource, linkplan.Source(s).String())))
@@ -39,6 +51,8 @@ func (p *exemplarLinkProcessor) logStart() {
 		zap.String("trace_only_exemplars", string(p.cfg.TraceOnlyExemplars)),
 		zap.Bool("detect_ids_by_value", p.cfg.DetectIDsByValue),
 		zap.Bool("link_unsampled", p.cfg.LinkUnsampled),
+		zap.Bool("link_only_exported_spans", p.cfg.LinkOnlyExportedSpans),
+		zap.Stringer("dangling_after", p.cfg.DanglingAfter),
 		// As the config writes it ("1m"), not as zap encodes a duration
 		// (seconds, a bare number in the collector's log).
 		zap.Stringer("summary_interval", p.cfg.SummaryInterval),

@@ -5,9 +5,9 @@
 #   make exemplar-check       build bin/exemplar-check
 #   make exemplar-check-test  vet and test it (part of `make integration`)
 #
-# cmd/exemplar-check is a module of its own (it compiles the prometheus
-# receiver and the googlemanagedprometheus exporter, ~10-15 min cold on a
-# 2-core machine), so the root's `go vet ./...` and `make test` do not reach
+# cmd/exemplar-check is a module of its own (it compiles the prometheus and
+# otlp receivers and the googlemanagedprometheus and googlecloud exporters,
+# ~10-15 min cold on a 2-core machine), so the root's `go vet ./...` and `make test` do not reach
 # it. Its tests build the demo app (demo/) themselves and run everything on
 # 127.0.0.1. No -race here, for the same build-time reason as e2e.mk.
 

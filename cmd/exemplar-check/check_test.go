@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +42,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// As main does: the googlecloud exporter's library logs a deprecation
+	// notice with the standard logger.
+	log.SetOutput(io.Discard)
 	demoApp = filepath.Join(dir, "exemplar-demo")
 	build := exec.Command("go", "build", "-o", demoApp, "./cmd/exemplar-demo")
 	build.Dir = filepath.Join("..", "..", "demo")
@@ -102,6 +107,12 @@ type jsonReport struct {
 		ContentType     string         `json:"content_type"`
 		Protocol        string         `json:"protocol"`
 		Scrapes         int            `json:"scrapes"`
+		Destination     string         `json:"destination"`
+		Prometheus      *PromCounts    `json:"prometheus"`
+		OTLP            *OTLPSummary   `json:"otlp"`
+		FromTraces      int            `json:"from_traces"`
+		Resolved        int            `json:"resolved"`
+		Dangling        int            `json:"dangling"`
 		Exemplars       int            `json:"exemplars"`
 		ReferencesTrace int            `json:"references_trace"`
 		Linked          int            `json:"linked"`
@@ -117,8 +128,13 @@ type jsonReport struct {
 			Linked          int               `json:"linked"`
 			StockLinked     int               `json:"stock_linked"`
 			NotLinked       map[string]int    `json:"not_linked"`
+			FromTraces      int               `json:"from_traces"`
+			Resolved        int               `json:"resolved"`
+			Dangling        int               `json:"dangling"`
 			ExampleSpanName string            `json:"example_span_name"`
 			ExampleLabelsIn map[string]string `json:"example_labels_in"`
+			Prometheus      *PromCounts       `json:"prometheus"`
+			ExampleProm     map[string]string `json:"example_prometheus_labels"`
 		} `json:"groups"`
 		Pitfalls []struct {
 			ID      string `json:"id"`
@@ -143,6 +159,16 @@ type jsonRecord struct {
 	Reason        string            `json:"reason"`
 	StockLinked   bool              `json:"stock_linked"`
 	DroppedLabels map[string]string `json:"dropped_labels"`
+	Resolution    string            `json:"resolution"`
+	FromTraces    bool              `json:"from_traces"`
+	Prometheus    *struct {
+		Labels             map[string]string `json:"labels"`
+		Result             string            `json:"result"`
+		OverRuneLimit      bool              `json:"over_rune_limit"`
+		DroppedLabels      []string          `json:"dropped_labels"`
+		Stock              string            `json:"stock_result"`
+		StockOverRuneLimit bool              `json:"stock_over_rune_limit"`
+	} `json:"prometheus"`
 }
 
 func (r jsonReport) pitfalls() []string {
@@ -181,6 +207,14 @@ func startDemo(t *testing.T, style string) string {
 			<-done
 		}
 	})
+	waitHealthy(t, addr, &logs)
+	return "http://" + addr + "/metrics"
+}
+
+// waitHealthy polls the demo app at addr until it answers (at most 15 s),
+// then gives its load generator a moment to fill the buckets' exemplars.
+func waitHealthy(t *testing.T, addr string, logs *bytes.Buffer) {
+	t.Helper()
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -192,14 +226,12 @@ func startDemo(t *testing.T, style string) string {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("demo app (style %s) not up after 15s: %v\n%s", style, err, logs.String())
+			t.Fatalf("demo app not up after 15s: %v\n%s", err, logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	client.CloseIdleConnections()
-	// Let the load generator fill the buckets' exemplars.
 	time.Sleep(500 * time.Millisecond)
-	return "http://" + addr + "/metrics"
 }
 
 // TestDemoStyles checks the demo app in every label style against the
@@ -455,6 +487,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--scrapes", "1", "http://127.0.0.1:1/"}, "--scrapes 1: want 2 to 100"},
 		{[]string{"--interval", "1s", "--timeout", "2s", "http://127.0.0.1:1/"}, "--interval 1s is shorter than --timeout 2s"},
 		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{[]string{"--span-wait", "0s", "http://127.0.0.1:1/"}, "--span-wait 0s: want more than 0s and at most 2m0s"},
+		{[]string{"--otlp", "127.0.0.1:1", "--otlp-http", "127.0.0.1:1", "http://127.0.0.1:1/"}, "--otlp and --otlp-http need different addresses"},
+		{[]string{"--otlp", "127.0.0.1:0", "http://127.0.0.1:1/"}, `--otlp "127.0.0.1:0": want HOST:PORT with a fixed port the app can send to`},
+		{[]string{"--otlp-http", "14318", "http://127.0.0.1:1/"}, `--otlp-http "14318": want HOST:PORT`},
+		{[]string{"--destination", "mimir", "http://127.0.0.1:1/"}, `--destination "mimir": want one of googlemanagedprometheus, prometheus_remote_write, prometheus`},
 		{[]string{"--config", "testdata/invalid-collector.yaml", "--file", "testdata/pitfalls.om"},
 			`processors::exemplar_link: trace_only_exemplars: "somewhere" is not one of "label", "field"`},
 		{[]string{"--config", "testdata/invalid-collector.yaml", "--processor", "exemplar_link/other", "--file", "testdata/pitfalls.om"},

@@ -56,6 +56,28 @@ func TestDecide(t *testing.T) {
 			verdict{Reason: ReasonFirstScrape, ReferencesTrace: true}},
 		{"new series, linked anyway", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, NewSeries: true},
 			verdict{Linked: true, ReferencesTrace: true}},
+		{"--otlp: linked, the app exported the span", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, SpansChecked: true, SpanExported: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionResolved}},
+		{"--otlp: linked, no such span came", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, SpansChecked: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionDangling}},
+		{"--otlp: linked, no span, older than the receiver", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, SpansChecked: true, BeforeReceiver: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionBeforeReceiver}},
+		{"--otlp: older than the receiver, span there", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, SpansChecked: true, SpanExported: true, BeforeReceiver: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionResolved}},
+		{"--otlp: filled from traces", evidence{MetricType: typeHistogram, Processor: processorOutcome{Linked: true, Source: sourceTraces}, SpanName: span, SpansChecked: true, SpanExported: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionResolved}},
+		{"--otlp: trace-only, its trace never came", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "trace_not_seen"}, SpansChecked: true},
+			verdict{Reason: "trace_not_seen", ReferencesTrace: true, Judged: true}},
+		{"--otlp: trace-only, older than the receiver: not judged", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "trace_not_seen"}, SpansChecked: true, BeforeReceiver: true},
+			verdict{Reason: ReasonBeforeReceiver, ReferencesTrace: true}},
+		{"--otlp, link_only_exported_spans: left unlinked, its span never came", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "span_not_exported"}, SpansChecked: true},
+			verdict{Reason: "span_not_exported", ReferencesTrace: true, Judged: true}},
+		{"--otlp, link_only_exported_spans: the same, older than the receiver", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "span_not_exported"}, SpansChecked: true, BeforeReceiver: true},
+			verdict{Reason: ReasonBeforeReceiver, ReferencesTrace: true}},
+		{"--otlp: older than the receiver, but not about spans", evidence{MetricType: typeHistogram, Processor: processorOutcome{Reason: "invalid_value"}, SpansChecked: true, BeforeReceiver: true},
+			verdict{Reason: "invalid_value", ReferencesTrace: true, Judged: true}},
+		{"no --otlp: no resolution", evidence{MetricType: typeHistogram, Processor: linkedOut, SpanName: span, BeforeReceiver: true},
+			verdict{Linked: true, ReferencesTrace: true, Judged: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +106,12 @@ func TestExitStatus(t *testing.T) {
 		{"none references a trace", []verdict{noRef, noRef}, 1},
 		{"unjudged ones do not count", []verdict{linked, firstScrape}, 0},
 		{"only unjudged ones", []verdict{firstScrape}, 1},
+		{"a dangling link fails", []verdict{linked, {Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionDangling}}, 1},
+		{"resolved and before the receiver pass", []verdict{
+			{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionResolved},
+			{Linked: true, ReferencesTrace: true, Judged: true, Resolution: ResolutionBeforeReceiver},
+			{Reason: ReasonBeforeReceiver, ReferencesTrace: true},
+		}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,6 +207,10 @@ func TestDetectPitfalls(t *testing.T) {
 	withProject := Record{MetricType: typeHistogram, LabelsIn: Labels{{"trace_id", tT}, {"span_id", tS}, {"project_id", "other"}}, Linked: true}
 	onCounter := Record{MetricType: typeSum, LabelsIn: Labels{{"trace_id", tT}, {"span_id", tS}}, Reason: ReasonNotHistogram}
 	onGauge := Record{MetricType: typeGauge, LabelsIn: Labels{{"trace_id", tT}, {"span_id", tS}}, Reason: ReasonNotHistogram}
+	dangling := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}, {"spanID", tS}}, Linked: true, Resolution: ResolutionDangling}
+	notSeen := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}}, Reason: "trace_not_seen", verdict: verdict{Judged: true}}
+	notExported := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}, {"spanID", tS}}, Reason: "span_not_exported", verdict: verdict{Judged: true}}
+	notSeenOld := Record{MetricType: typeHistogram, LabelsIn: Labels{{"traceID", tT}}, Reason: ReasonBeforeReceiver}
 	tests := []struct {
 		name  string
 		facts pitfallFacts
@@ -191,8 +223,10 @@ func TestDetectPitfalls(t *testing.T) {
 		{"trace ID without span ID", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{linked, traceOnly}}, []string{PitfallTraceWithoutSpan}},
 		{"unsampled traceparent", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{unsampled}}, []string{PitfallUnsampled}},
 		{"project_id label", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{withProject}}, []string{PitfallProjectIDLabel}},
-		{"all at once, in order", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{withProject, unsampled, traceOnly, onCounter, linked}},
-			[]string{PitfallNotOnHistograms, PitfallTraceWithoutSpan, PitfallUnsampled, PitfallProjectIDLabel}},
+		{"all at once, in order", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{withProject, unsampled, dangling, traceOnly, onCounter, linked}},
+			[]string{PitfallNotOnHistograms, PitfallTraceWithoutSpan, PitfallSpanNotExported, PitfallUnsampled, PitfallProjectIDLabel}},
+		{"--otlp: dangling links and traces that never came", pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{dangling, notSeen, notSeenOld, linked}}, []string{PitfallSpanNotExported}},
+		{"prometheus destination: no Cloud Monitoring pitfalls", pitfallFacts{Protocol: ProtocolOpenMetrics1, Destination: destRemoteWrite, Records: []Record{withProject, traceOnly, onCounter}}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +245,15 @@ func TestDetectPitfalls(t *testing.T) {
 		assert.Contains(t, some[0].Message, "1 exemplars are on counters or gauges")
 		text := detectPitfalls(pitfallFacts{Protocol: ProtocolPromText})
 		assert.Contains(t, text[0].Fix, "promhttp.HandlerOpts{EnableOpenMetrics: true}")
+		// Without --otlp, a trace-only exemplar's fix says how the
+		// collector links it, not only "add the span ID".
+		tOnly := detectPitfalls(pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{traceOnly, traceOnly}})
+		assert.Equal(t, 2, tOnly[0].Count)
+		assert.Contains(t, tOnly[0].Fix, "exemplar_link in the traces pipeline as well")
+		assert.Contains(t, tOnly[0].Fix, "--otlp")
+		gone := detectPitfalls(pitfallFacts{Protocol: ProtocolOpenMetrics1, Records: []Record{dangling, notSeen, notSeenOld, notExported}})
+		assert.Equal(t, 3, gone[0].Count, "the exemplar older than the receiver is not counted")
+		assert.Contains(t, gone[0].Fix, "link_only_exported_spans")
 	})
 }
 

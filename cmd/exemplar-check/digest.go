@@ -94,6 +94,9 @@ type gcmExemplar struct {
 	dropped  map[string]string
 	values   string // sortedValues of dropped
 	used     bool
+	// spansChecked: the check received the app's spans (--otlp) and looked
+	// for this link's; exported: Cloud Trace received it.
+	spansChecked, exported bool
 }
 
 // gcmIndex finds the exemplars of write requests by metric, value and

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -108,7 +109,9 @@ func attrValues(m pcommon.Map) string {
 // evaluate judges every exemplar of the last scrape: what exemplar_link
 // made of it (replayed alone), and what Cloud Monitoring received for it
 // through each pipeline.
-func evaluate(ctx context.Context, last *scrapeDigest, rp *replay) ([]Record, error) {
+// receiverStart is when the OTLP receiver started (zero without --otlp).
+// dest is --destination.
+func evaluate(ctx context.Context, last *scrapeDigest, rp *replay, receiverStart time.Time, dest string) ([]Record, error) {
 	if last == nil {
 		return nil, nil
 	}
@@ -122,8 +125,9 @@ func evaluate(ctx context.Context, last *scrapeDigest, rp *replay) ([]Record, er
 		k := gcmKey{Metric: e.metric, Value: math.Float64bits(exemplarValue(ex)), TimeNs: ex.Timestamp().AsTime().UnixNano()}
 		var spanName, stockSpanName string
 		var dropped map[string]string
+		var exported bool
 		if g := last.linked.exemplars.take(k, attrValues(out.FilteredAttributes())); g != nil {
-			spanName, dropped = g.spanName, g.dropped
+			spanName, dropped, exported = g.spanName, g.dropped, g.exported
 		}
 		if g := last.stock.exemplars.take(k, attrValues(ex.FilteredAttributes())); g != nil {
 			stockSpanName = g.spanName
@@ -136,19 +140,28 @@ func evaluate(ctx context.Context, last *scrapeDigest, rp *replay) ([]Record, er
 			StockSpanName:  stockSpanName,
 			MetricExported: last.linked.metrics[e.metric],
 			NewSeries:      e.newSeries,
+			SpansChecked:   !receiverStart.IsZero(),
+			SpanExported:   exported,
+			BeforeReceiver: ex.Timestamp() != 0 && ex.Timestamp().AsTime().Before(receiverStart),
 		})
 		labels := labelsOf(ex)
 		r := Record{
-			Metric:        e.metric,
-			MetricType:    typ,
-			LabelsIn:      labels,
-			Linked:        v.Linked,
-			SpanName:      spanName,
-			Reason:        v.Reason,
-			StockLinked:   stockSpanName != "",
-			DroppedLabels: dropped,
-			style:         labelStyle(labels),
-			verdict:       v,
+			Metric:          e.metric,
+			MetricType:      typ,
+			LabelsIn:        labels,
+			Linked:          v.Linked,
+			SpanName:        spanName,
+			Reason:          v.Reason,
+			StockLinked:     stockSpanName != "",
+			DroppedLabels:   dropped,
+			Resolution:      v.Resolution,
+			FromTraces:      outcome.Linked && outcome.Source == sourceTraces,
+			style:           labelStyle(labels),
+			processorReason: outcome.Reason,
+			verdict:         v,
+		}
+		if isPrometheus(dest) {
+			r.Prometheus = promRecord(dest, typ, ex, out)
 		}
 		if t := out.TraceID(); !t.IsEmpty() {
 			r.TraceID = hex.EncodeToString(t[:])

@@ -16,6 +16,12 @@
 // what it received, per metric and exemplar label style, and names the
 // pitfalls it detects with their fixes.
 //
+// With --otlp/--otlp-http it also receives the app's spans, runs
+// exemplar_link in a traces pipeline too (into the googlecloud exporter and
+// a Cloud Trace stand-in), and says whether each link resolves to a span
+// the app exported. --destination prometheus_remote_write or prometheus
+// judges what Prometheus stores instead (destination.go).
+//
 // Exit status: 0 when at least one exemplar references a trace and every
 // one that does links; 1 otherwise; 2 on a usage or scrape error (one line
 // on stderr).
@@ -27,15 +33,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"golang.org/x/term"
+
+	"github.com/exemplarlink/exemplarlinkprocessor"
 )
 
 const (
@@ -58,7 +70,18 @@ type options struct {
 	maxSamples   int64
 	maxExemplars int
 	project      string
+	// otlpGRPC and otlpHTTP are where the check receives the app's spans
+	// (OTLP over gRPC and over HTTP); "" for neither: no traces side.
+	otlpGRPC, otlpHTTP string
+	// spanWait is how long, after the last scrape went through, a link's
+	// span may still arrive before the link counts as dangling.
+	spanWait time.Duration
+	// destination is where the verdict is about (destination.go).
+	destination string
 }
+
+// otlp reports whether the check receives the app's spans.
+func (o options) otlp() bool { return o.otlpGRPC != "" || o.otlpHTTP != "" }
 
 // defaultMaxSamples is --max-samples' default: memory grows with the
 // samples of an exposition, not its bytes. Peak RSS measured on a busy
@@ -76,6 +99,9 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	// The googlecloud exporter's trace library prints a deprecation notice
+	// with the standard logger; stderr is for the check's own error line.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stdout))
 	stop()
@@ -114,6 +140,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Int64Var(&o.maxSamples, "max-samples", defaultMaxSamples, "most sample lines accepted in an exposition (memory grows with them: about 1 GB at the default)")
 	fs.IntVar(&o.maxExemplars, "max-exemplars", 100, "exemplars listed one by one; the rest are counted")
 	fs.StringVar(&o.project, "project", "exemplar-check", "the Cloud project the exporter writes to (it appears in the span names)")
+	fs.StringVar(&o.otlpGRPC, "otlp", "", "receive the app's spans with OTLP/gRPC on this address (e.g. 127.0.0.1:14317) and run exemplar_link in a traces pipeline too")
+	fs.StringVar(&o.otlpHTTP, "otlp-http", "", "receive the app's spans with OTLP/HTTP on this address (e.g. 127.0.0.1:14318); like --otlp")
+	fs.DurationVar(&o.spanWait, "span-wait", defaultSpanWait, "with --otlp: how long after the last scrape a link's span may still arrive before it counts as dangling")
+	fs.StringVar(&o.destination, "destination", destGoogle, "where the metrics go: "+strings.Join(destinations, ", "))
 	return fs
 }
 
@@ -161,6 +191,19 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, usageError{"--max-exemplars must not be negative"}
 	case o.project == "":
 		return o, usageError{"--project must not be empty"}
+	case o.spanWait <= 0 || o.spanWait > maxSpanWait:
+		return o, usageError{fmt.Sprintf("--span-wait %s: want more than 0s and at most %s", o.spanWait, maxSpanWait)}
+	case o.otlpGRPC != "" && o.otlpGRPC == o.otlpHTTP:
+		return o, usageError{"--otlp and --otlp-http need different addresses"}
+	case badListenAddr(o.otlpGRPC):
+		return o, usageError{fmt.Sprintf("--otlp %q: want HOST:PORT with a fixed port the app can send to, e.g. 127.0.0.1:14317", o.otlpGRPC)}
+	case badListenAddr(o.otlpHTTP):
+		return o, usageError{fmt.Sprintf("--otlp-http %q: want HOST:PORT with a fixed port the app can send to, e.g. 127.0.0.1:14318", o.otlpHTTP)}
+	case !validDestination(o.destination):
+		return o, usageError{fmt.Sprintf("--destination %q: want one of %s", o.destination, strings.Join(destinations, ", "))}
+	}
+	if o.destination == destRemoteWriteOld {
+		o.destination = destRemoteWrite
 	}
 	if len(positional) == 1 {
 		o.target = positional[0]
@@ -233,31 +276,37 @@ func check(ctx context.Context, o options) (Report, error) {
 	}
 	defer ptSrv.Stop()
 
-	rp, err := newReplay(ctx, procCfg)
+	rp, err := newReplay(ctx, procCfg, o.otlp())
 	if err != nil {
 		return Report{}, err
 	}
 	defer rp.Close()
 
-	res, err := runPipeline(ctx, pipelineSettings{
+	set := pipelineSettings{
 		ProcessorConfig: procCfg,
 		Project:         o.project,
 		Interval:        o.interval,
 		Timeout:         o.timeout,
 		BodyLimit:       o.maxBody,
 		Scrapes:         o.scrapes,
-	}, ptSrv.addr, pt)
+		SpanWait:        o.spanWait,
+		HoldLimit:       holdLimit(procCfg),
+	}
+	if o.otlp() {
+		set.Spans = &spanSettings{GRPC: o.otlpGRPC, HTTP: o.otlpHTTP, Project: o.project, Replay: rp.traces}
+	}
+	res, err := runPipeline(ctx, set, ptSrv.addr, pt)
 	if err != nil {
 		return Report{}, err
 	}
 	if res.Failure != "" {
 		return Report{}, fmt.Errorf("%s: %s", name, res.Failure)
 	}
-	records, err := evaluate(ctx, res.Last, rp)
+	records, err := evaluate(ctx, res.Last, rp, res.ReceiverStart, o.destination)
 	if err != nil {
 		return Report{}, err
 	}
-	s := Summary{Target: name, Scrapes: res.Batches}
+	s := Summary{Target: name, Scrapes: res.Batches, Destination: o.destination}
 	if n := len(res.Scrapes); n > 0 {
 		s.ContentType = res.Scrapes[n-1].ContentType
 		s.Protocol, _ = protocolOf(s.ContentType)
@@ -267,6 +316,21 @@ func check(ctx context.Context, o options) (Report, error) {
 	}
 	if res.StockErr != nil {
 		s.Notes = append(s.Notes, "the stock pipeline's exporter failed: "+oneLine(res.StockErr.Error()))
+	}
+	if res.HeldTooLong {
+		s.Notes = append(s.Notes, fmt.Sprintf("exemplar_link held a batch for its spans longer than %s; what it sent later is not judged", set.HoldLimit))
+	}
+	if o.otlp() {
+		s.OTLP = &OTLPSummary{GRPC: o.otlpGRPC, HTTP: o.otlpHTTP, Spans: res.Spans, SpanWait: o.spanWait.String()}
+		if res.Spans == 0 && res.Failure == "" {
+			s.Notes = append(s.Notes, "no spans came to the OTLP receiver: point the app's span exporter at it (e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://"+otlpExample(o)+"), and run the app while the check runs")
+		}
+		if res.TraceErr != nil {
+			s.Notes = append(s.Notes, "the googlecloud exporter (spans to Cloud Trace) failed: "+oneLine(res.TraceErr.Error()))
+		}
+		if res.DroppedSpans > 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("the Cloud Trace stand-in dropped %d spans to stay within its cap; links to them may show as dangling", res.DroppedSpans))
+		}
 	}
 	return buildReport(s, records, contextLabels, o.maxExemplars), nil
 }
@@ -295,4 +359,37 @@ func readLimited(path string, limit int64) ([]byte, error) {
 func countSamples(c *sampleCounter, body []byte) bool {
 	_, err := c.Write(body)
 	return err == nil
+}
+
+// holdLimit is how long the check waits for exemplar_link to let a batch
+// go that it holds for spans: its wait::max_wait, and 10 s for a busy
+// machine.
+func holdLimit(cfg component.Config) time.Duration {
+	const margin = 10 * time.Second
+	if c, ok := cfg.(*exemplarlinkprocessor.Config); ok {
+		return c.Wait.MaxWait + margin
+	}
+	return margin
+}
+
+// otlpExample is an address of the OTLP receiver for the note above.
+func otlpExample(o options) string {
+	if o.otlpHTTP != "" {
+		return o.otlpHTTP
+	}
+	return o.otlpGRPC + " with OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+}
+
+// badListenAddr reports whether addr is set and not HOST:PORT with a port
+// from 1 to 65535 (port 0 would pick one the app cannot know).
+func badListenAddr(addr string) bool {
+	if addr == "" {
+		return false
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err != nil || n < 1 || n > 65535
 }

@@ -57,13 +57,22 @@ type pipelineSettings struct {
 	Timeout         time.Duration
 	BodyLimit       int64
 	Scrapes         int
+	// Spans configures the traces side; nil without --otlp.
+	Spans *spanSettings
+	// SpanWait is --span-wait.
+	SpanWait time.Duration
+	// HoldLimit bounds how long the check waits for exemplar_link to let
+	// a held batch go: its wait::max_wait and a margin.
+	HoldLimit time.Duration
 }
 
 // fanout gives each scrape to both pipelines, in chunks (chunk.go), and
 // digests it: the stock exporter reads a chunk, then exemplar_link (which
 // moves labels in place) gets the same chunk, so a scrape is never copied. The
-// exporters have no sending queue, so a scrape's writes are done when
-// ConsumeMetrics returns.
+// exporters have no sending queue, so a scrape's writes through the stock
+// pipeline are done when ConsumeMetrics returns. exemplar_link in a traces
+// pipeline too may hold a batch for its spans (wait::max_wait) and send it
+// on later, so the fanout waits until it let every chunk go.
 type fanout struct {
 	linked, stock       consumer.Metrics
 	gcmLinked, gcmStock *observedStandin
@@ -81,14 +90,64 @@ type fanout struct {
 	last *scrapeDigest
 	// linkedErr and stockErr are the first export error of each pipeline.
 	linkedErr, stockErr error
+
+	// handed counts the chunks handed to exemplar_link, delivered those it
+	// let go to the exporter (linkedOut); released is signalled on each.
+	handed    int64
+	delivered atomic.Int64
+	released  chan struct{}
+	holdLimit time.Duration
+	// outErr is the exporter's first error on a batch exemplar_link let go.
+	outErr atomic.Pointer[error]
+	// heldTooLong: a chunk did not come out of exemplar_link within
+	// holdLimit.
+	heldTooLong bool
 }
 
 func newFanout(scrapes int, linked, stock consumer.Metrics, gcmLinked, gcmStock *observedStandin) *fanout {
 	return &fanout{
 		max:    int64(scrapes),
 		linked: linked, stock: stock, gcmLinked: gcmLinked, gcmStock: gcmStock,
-		notify: make(chan struct{}, 1),
-		seen:   map[uint64]struct{}{},
+		notify:   make(chan struct{}, 1),
+		seen:     map[uint64]struct{}{},
+		released: make(chan struct{}, 1),
+	}
+}
+
+// linkedOut is exemplar_link's next consumer: the exporter, counted.
+func (f *fanout) linkedOut(exp consumer.Metrics) consumer.Metrics {
+	next, _ := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+		err := exp.ConsumeMetrics(ctx, md)
+		if err != nil {
+			f.outErr.CompareAndSwap(nil, &err)
+		}
+		f.delivered.Add(1)
+		select {
+		case f.released <- struct{}{}:
+		default:
+		}
+		return err
+	}, consumer.WithCapabilities(consumer.Capabilities{MutatesData: true}))
+	return next
+}
+
+// awaitReleased waits until exemplar_link let go every chunk handed to it,
+// at most f.holdLimit.
+func (f *fanout) awaitReleased(ctx context.Context) {
+	if f.delivered.Load() >= f.handed {
+		return
+	}
+	deadline := time.NewTimer(f.holdLimit)
+	defer deadline.Stop()
+	for f.delivered.Load() < f.handed {
+		select {
+		case <-f.released:
+		case <-deadline.C:
+			f.heldTooLong = true
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -136,9 +195,14 @@ func (f *fanout) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 		stockCopy := pmetric.NewMetrics()
 		chunk.CopyTo(stockCopy)
 		stockErr = errors.Join(stockErr, f.stock.ConsumeMetrics(ctx, stockCopy))
+		f.handed++
 		linkedErr = errors.Join(linkedErr, f.linked.ConsumeMetrics(ctx, chunk))
 		return nil
 	})
+	f.awaitReleased(ctx)
+	if p := f.outErr.Load(); p != nil && linkedErr == nil {
+		linkedErr = *p
+	}
 	d.stock = f.gcmStock.end()
 	d.linked = f.gcmLinked.end()
 
@@ -164,6 +228,18 @@ type pipelineResult struct {
 	Scrapes             []scrapeRecord
 	// Failure is the one-line reason the scrapes failed, "" if they did not.
 	Failure string
+	// HeldTooLong: exemplar_link held a batch past HoldLimit; what it
+	// wrote later is not in the report.
+	HeldTooLong bool
+
+	// With --otlp: Spans is how many spans the app sent, TraceErr the
+	// googlecloud exporter's first error, ReceiverStart when the OTLP
+	// receiver started listening, DroppedSpans what the Cloud Trace
+	// stand-in let go to stay within its cap.
+	Spans         int64
+	TraceErr      error
+	ReceiverStart time.Time
+	DroppedSpans  int
 }
 
 type nopHost struct{}
@@ -258,15 +334,28 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 		return nil, err
 	}
 	pf := exemplarlinkprocessor.NewFactory()
+	procID := component.NewID(pf.Type())
+	fan := newFanout(set.Scrapes, nil, expStock, gcmLinked, gcmStock)
+	fan.holdLimit = set.HoldLimit
 	proc, err := pf.CreateMetrics(ctx, processor.Settings{
-		ID:                component.NewID(pf.Type()),
+		ID:                procID,
 		TelemetrySettings: telemetrySettings(nop),
 		BuildInfo:         component.NewDefaultBuildInfo(),
-	}, set.ProcessorConfig, expLinked)
+	}, set.ProcessorConfig, fan.linkedOut(expLinked))
 	if err != nil {
 		return nil, fmt.Errorf("exemplar_link: %w", err)
 	}
-	fan := newFanout(set.Scrapes, proc, expStock, gcmLinked, gcmStock)
+	var traces *tracesSide
+	if set.Spans != nil {
+		// The same factory and component ID: the collector gives one
+		// exemplar_link in a metrics and a traces pipeline one span index.
+		traces, err = newTracesSide(ctx, *set.Spans, pf, procID, set.ProcessorConfig)
+		if err != nil {
+			return nil, err
+		}
+		defer traces.stop()
+	}
+	fan.linked = proc
 
 	rf := prometheusreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig()
@@ -293,11 +382,21 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 		}
 		return errs
 	}
-	for _, c := range []component.Component{expLinked, expStock, proc, rcv} {
+	order := []component.Component{expLinked, expStock, proc, rcv}
+	if traces != nil {
+		order = append(traces.components(), order...)
+	}
+	for _, c := range order {
 		started = append(started, c)
 		if err := c.Start(ctx, nopHost{}); err != nil {
 			_ = shutdown()
+			if traces != nil && c == traces.rcv {
+				return nil, fmt.Errorf("the OTLP receiver: %w", err)
+			}
 			return nil, fmt.Errorf("start %T: %w", c, err)
+		}
+		if traces != nil && c == traces.rcv {
+			traces.startedAt = time.Now()
 		}
 	}
 
@@ -307,7 +406,13 @@ func runPipeline(ctx context.Context, set pipelineSettings, addr string, pt *pas
 	fan.mu.Lock()
 	res.Batches, res.Last = int(fan.done.Load()), fan.last
 	res.LinkedErr, res.StockErr = fan.linkedErr, fan.stockErr
+	res.HeldTooLong = fan.heldTooLong
 	fan.mu.Unlock()
+	if traces != nil && res.Failure == "" && res.Last != nil {
+		checkSpans(ctx, traces, res.Last.linked, set.SpanWait)
+		res.Spans, res.TraceErr, res.ReceiverStart = traces.spans.Load(), traces.exportErr(), traces.startedAt
+		res.DroppedSpans = traces.cloudTrace.Stats().DroppedSpans
+	}
 	if err := shutdown(); err != nil && res.Failure == "" {
 		return nil, fmt.Errorf("shutdown: %w", err)
 	}
@@ -374,4 +479,30 @@ func receiverError(e observer.LoggedEntry) string {
 		return "the prometheus receiver could not use the answer: " + oneLine(fmt.Sprint(v))
 	}
 	return "the prometheus receiver reports the scrape failed"
+}
+
+// checkSpans waits (at most wait) for the spans of the links Cloud
+// Monitoring received in d, and marks each link whose span Cloud Trace
+// received. Links of exemplars older than the OTLP receiver are not waited
+// for: the app may have sent their spans before the check listened.
+func checkSpans(ctx context.Context, traces *tracesSide, d *gcmDigest, wait time.Duration) {
+	var names []string
+	since := traces.startedAt.UnixNano()
+	for k, exs := range d.exemplars {
+		for _, e := range exs {
+			if e.spanName != "" && k.TimeNs >= since {
+				names = append(names, e.spanName)
+			}
+		}
+	}
+	got := traces.awaitSpans(ctx, names, wait)
+	for _, exs := range d.exemplars {
+		for _, e := range exs {
+			if e.spanName == "" {
+				continue
+			}
+			e.spansChecked = true
+			e.exported = got[e.spanName] || traces.exported(e.spanName)
+		}
+	}
 }

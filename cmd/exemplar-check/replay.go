@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -30,7 +31,10 @@ const (
 // replay runs single exemplars through an exemplar_link instance of its
 // own and reads from its telemetry what it counted for each.
 type replay struct {
-	proc   processor.Metrics
+	proc processor.Metrics
+	// traces is its traces side (with --otlp), handed the app's spans as
+	// the check's own exemplar_link in the traces pipeline is.
+	traces processor.Traces
 	reader *sdkmetric.ManualReader
 	mp     *sdkmetric.MeterProvider
 	out    pmetric.Metrics
@@ -38,7 +42,15 @@ type replay struct {
 	totals map[string]int64
 }
 
-func newReplay(ctx context.Context, cfg component.Config) (*replay, error) {
+// newReplay starts the replay machine; with spans, it gets a traces side
+// too (feed it through r.traces). It does not wait for spans (wait::max_wait
+// 0): it runs after the spans of the judged scrape have come.
+func newReplay(ctx context.Context, cfg component.Config, spans bool) (*replay, error) {
+	if c, ok := cfg.(*exemplarlinkprocessor.Config); ok && spans {
+		noWait := *c
+		noWait.Wait.MaxWait = 0
+		cfg = &noWait
+	}
 	r := &replay{reader: sdkmetric.NewManualReader(), totals: map[string]int64{}}
 	r.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	tel := telemetrySettings(zap.NewNop())
@@ -51,15 +63,27 @@ func newReplay(ctx context.Context, cfg component.Config) (*replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.proc, err = pf.CreateMetrics(ctx, processor.Settings{
+	set := processor.Settings{
 		ID:                component.NewIDWithName(pf.Type(), "replay"),
 		TelemetrySettings: tel,
 		BuildInfo:         component.NewDefaultBuildInfo(),
-	}, cfg, sink)
+	}
+	r.proc, err = pf.CreateMetrics(ctx, set, cfg, sink)
 	if err != nil {
 		return nil, fmt.Errorf("exemplar_link: %w", err)
 	}
+	if spans {
+		set.TelemetrySettings = telemetrySettings(zap.NewNop())
+		r.traces, err = pf.CreateTraces(ctx, set, cfg, consumertest.NewNop())
+		if err != nil {
+			return nil, fmt.Errorf("exemplar_link (traces): %w", err)
+		}
+		if err := r.traces.Start(ctx, nopHost{}); err != nil {
+			return nil, fmt.Errorf("exemplar_link (traces): %w", err)
+		}
+	}
 	if err := r.proc.Start(ctx, nopHost{}); err != nil {
+		r.Close()
 		return nil, fmt.Errorf("exemplar_link: %w", err)
 	}
 	return r, nil
@@ -69,6 +93,9 @@ func (r *replay) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	_ = r.proc.Shutdown(ctx)
+	if r.traces != nil {
+		_ = r.traces.Shutdown(ctx)
+	}
 	_ = r.mp.Shutdown(ctx)
 }
 

@@ -27,7 +27,31 @@ const (
 	// describes; the exporter takes a cumulative series' first point as the
 	// baseline and may drop it, so the exemplar is not judged.
 	ReasonFirstScrape = "first_scrape"
+	// ReasonBeforeReceiver (with --otlp): a trace-only exemplar whose
+	// spans did not come, older than the OTLP receiver: the app may have
+	// sent them before the check listened, so it is not judged.
+	ReasonBeforeReceiver = "before_receiver"
 )
+
+// Resolutions of a link, with --otlp: whether Cloud Trace received the
+// span it names, from the app, within --span-wait.
+const (
+	ResolutionResolved = "resolved"
+	ResolutionDangling = "dangling"
+	// ResolutionBeforeReceiver: no span, but the exemplar is older than
+	// the OTLP receiver, so its span may have gone elsewhere; not judged.
+	ResolutionBeforeReceiver = "before_receiver"
+)
+
+// spanReasons are exemplar_link's reasons for leaving an exemplar unlinked
+// for want of spans, when it is in a traces pipeline: a trace-only
+// exemplar's trace or span did not come, or (link_only_exported_spans)
+// the span a link names did not.
+var spanReasons = map[string]bool{"trace_not_seen": true, "span_not_found": true, "no_entry_span": true, reasonSpanNotExported: true}
+
+// reasonSpanNotExported is exemplar_link's reason with
+// link_only_exported_spans: the span the exemplar names never came.
+const reasonSpanNotExported = "span_not_exported"
 
 // Metric types as the report names them.
 const (
@@ -48,6 +72,10 @@ type processorOutcome struct {
 	Reason string
 }
 
+// sourceTraces is exemplar_link's exemplars_linked source for a span ID
+// filled in from the traces side.
+const sourceTraces = "traces"
+
 // counted reports whether the processor saw a trace reference.
 func (o processorOutcome) counted() bool { return o.Linked || o.Reason != "" }
 
@@ -65,6 +93,12 @@ type evidence struct {
 	MetricExported bool
 	// NewSeries: its series first appeared in this scrape.
 	NewSeries bool
+	// SpansChecked: the check received the app's spans (--otlp); then
+	// SpanExported says whether Cloud Trace received the linked span, and
+	// BeforeReceiver whether the exemplar is older than the receiver.
+	SpansChecked   bool
+	SpanExported   bool
+	BeforeReceiver bool
 }
 
 // verdict is the judgement of one exemplar.
@@ -78,6 +112,9 @@ type verdict struct {
 	ReferencesTrace bool
 	// Judged is false for exemplars of a series' first scrape.
 	Judged bool
+	// Resolution is one of the Resolution constants for a link when the
+	// spans were checked, else "".
+	Resolution string
 }
 
 // decide turns one exemplar's evidence into a verdict.
@@ -94,16 +131,30 @@ func decide(ev evidence) verdict {
 		v.Reason = ReasonNotHistogram
 	case !ev.Processor.Linked && ev.Processor.Reason != "":
 		v.Reason = ev.Processor.Reason
+		if ev.SpansChecked && ev.BeforeReceiver && spanReasons[v.Reason] {
+			v.Reason, v.Judged = ReasonBeforeReceiver, false
+		}
 	case !ev.MetricExported:
 		v.Reason = ReasonPointNotExported
 	default:
 		v.Reason = ReasonNotDelivered
 	}
+	if v.Linked && ev.SpansChecked {
+		switch {
+		case ev.SpanExported:
+			v.Resolution = ResolutionResolved
+		case ev.BeforeReceiver:
+			v.Resolution = ResolutionBeforeReceiver
+		default:
+			v.Resolution = ResolutionDangling
+		}
+	}
 	return v
 }
 
 // exitStatus is 0 when at least one judged exemplar references a trace and
-// every one that does links, else 1. (Scrape and usage errors, 2, are
+// every one that does links (to a span the app exported, when the spans
+// were checked), else 1. (Scrape and usage errors, 2, are
 // decided before any exemplar is looked at.)
 func exitStatus(verdicts []verdict) int {
 	referencing := 0
@@ -112,7 +163,7 @@ func exitStatus(verdicts []verdict) int {
 			continue
 		}
 		referencing++
-		if !v.Linked {
+		if !v.Linked || v.Resolution == ResolutionDangling {
 			return 1
 		}
 	}

@@ -37,6 +37,11 @@ import (
 //     chose: linked, source traces. If it chose none, its reason is counted
 //     instead of missing_span_id. An exemplar naming a span ID never gets
 //     another one.
+//  11. With LinkOnlyExported, a link named by the exemplar whose span the
+//     traces pipeline did not see (Evidence.Exported, asked once the wait
+//     is over) is not made: both fields are emptied and the IDs written
+//     as the LoneTraceIDKey and SpanIDKey labels, unless one of those
+//     labels holds anything else (then nothing changes); span_not_exported.
 func Decide(ev *Evidence, s Settings, plan *Plan) {
 	*plan = Plan{}
 	if ev.ReferencesNoTrace() {
@@ -53,7 +58,7 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 	}
 	if named == 0 && ev.TraceID == (pcommon.TraceID{}) && ev.SpanID == (pcommon.SpanID{}) {
 		if s.DetectIDsByValue {
-			decideByValue(refs, s, plan)
+			decideByValue(ev, refs, s, plan)
 		}
 		return
 	}
@@ -81,6 +86,9 @@ func Decide(ev *Evidence, s Settings, plan *Plan) {
 
 	hasTrace, hasSpan := trace != pcommon.TraceID{}, span != pcommon.SpanID{}
 	switch {
+	case hasTrace && hasSpan && s.LinkOnlyExported && ev.Exported == ExportedNotSeen:
+		plan.unlinked(ReasonSpanNotExported, refs, ids.problemOr(ids.traceFrom, traceFromLabel))
+		plan.notExported(ev, refs)
 	case hasTrace && hasSpan:
 		plan.SetTraceID, plan.SetSpanID = trace != ev.TraceID, span != ev.SpanID
 		plan.removeConverted(refs, trace, span, false)
@@ -120,7 +128,7 @@ var tracesReason = [...]Reason{
 // kind, a trace context beside a span ID, or a lone 16-digit value (a span
 // ID or a 64-bit trace ID?) are ambiguous, and a trace ID alone is
 // missing its span: the exemplar is left as it came.
-func decideByValue(refs []Label, s Settings, plan *Plan) {
+func decideByValue(ev *Evidence, refs []Label, s Settings, plan *Plan) {
 	trace, span, traces, spans := -1, -1, 0, 0
 	for i := range refs {
 		if refs[i].Ref.Kind == traceref.SpanIDLabel {
@@ -143,10 +151,31 @@ func decideByValue(refs []Label, s Settings, plan *Plan) {
 		return
 	}
 	plan.TraceID, plan.SpanID = refs[trace].Ref.TraceID, refs[span].Ref.SpanID
+	if s.LinkOnlyExported && ev.Exported == ExportedNotSeen {
+		plan.unlinked(ReasonSpanNotExported, refs, trace)
+		plan.byValue = true
+		plan.notExported(ev, refs)
+		return
+	}
 	plan.SetTraceID, plan.SetSpanID = true, true
 	plan.removeConverted(refs, plan.TraceID, plan.SpanID, false)
 	plan.byValue = true
 	plan.Outcome = Outcome{Result: Linked, Source: SourceByValue, TraceLabel: refs[trace].Name, SpanLabel: refs[span].Name}
+}
+
+// notExported writes the IDs of a link whose span was not exported as
+// labels, from plan.TraceID and plan.SpanID, and empties the fields: the
+// IDs stay visible, and no link opens nothing. A LoneTraceIDKey or
+// SpanIDKey label that holds anything else is the sender's data: then the
+// exemplar is left as it came rather than replace it.
+func (p *Plan) notExported(ev *Evidence, refs []Label) {
+	if ev.HasLoneTraceIDKey && (ev.LoneTraceIDKeyRef.Problem != traceref.OK || ev.LoneTraceIDKeyRef.TraceID != p.TraceID) ||
+		ev.HasSpanIDKey && (ev.SpanIDKeyRef.Problem != traceref.OK || ev.SpanIDKeyRef.SpanID != p.SpanID) {
+		return
+	}
+	p.removeConverted(refs, p.TraceID, p.SpanID, false)
+	p.ClearTraceID, p.ClearSpanID = ev.TraceID != pcommon.TraceID{}, ev.SpanID != pcommon.SpanID{}
+	p.WriteIDLabels = true
 }
 
 // keepTraceOnly places the trace ID of an exemplar without a span ID.

@@ -93,6 +93,10 @@ func evidence(t *testing.T, reader *traceref.Reader, s Settings, ex cases.Exempl
 			ev.HasLoneTraceIDKey = true
 			reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, value)
 		}
+		if l.Key == SpanIDKey {
+			ev.HasSpanIDKey = true
+			reader.Decode(&ev.SpanIDKeyRef, traceref.SpanIDLabel, value)
+		}
 	}
 	return ev
 }
@@ -108,6 +112,9 @@ func applyPlan(t *testing.T, in cases.Exemplar, ev *Evidence, plan *Plan) cases.
 	}
 	if plan.ClearTraceID {
 		out.TraceID = ""
+	}
+	if plan.ClearSpanID {
+		out.SpanID = ""
 	}
 	refs, next := ev.Refs(), 0
 	for i, l := range in.Labels {
@@ -130,6 +137,11 @@ func applyPlan(t *testing.T, in cases.Exemplar, ev *Evidence, plan *Plan) cases.
 		if !written {
 			out.Labels = append(out.Labels, cases.L(LoneTraceIDKey, digits))
 		}
+	}
+	if plan.WriteIDLabels {
+		out.Labels = append(out.Labels,
+			cases.L(LoneTraceIDKey, hex.EncodeToString(plan.TraceID[:])),
+			cases.L(SpanIDKey, hex.EncodeToString(plan.SpanID[:])))
 	}
 	if plan.MoveValue {
 		require.True(t, plan.Removes(&refs[plan.ValueFrom]), "ValueFrom names a label the plan keeps")

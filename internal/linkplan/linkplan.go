@@ -20,6 +20,10 @@ import (
 // OpenTelemetry name, so that every backend reads it the same.
 const LoneTraceIDKey = "trace_id"
 
+// SpanIDKey is the label that keeps the span ID of a link whose span was
+// not exported (Settings.LinkOnlyExported), beside LoneTraceIDKey.
+const SpanIDKey = "span_id"
+
 // ExemplarFieldsLabel is Outcome.Label when an ID came in the exemplar's
 // fields rather than a label (the receiver moves an exact trace_id there).
 const ExemplarFieldsLabel = "exemplar_fields"
@@ -40,6 +44,9 @@ type Settings struct {
 	// LinkUnsampled links references whose trace context says the span was
 	// not sampled; otherwise such an exemplar is left as it came.
 	LinkUnsampled bool
+	// LinkOnlyExported leaves unlinked a link whose span the traces
+	// pipeline did not see (Evidence.Exported), its IDs as labels.
+	LinkOnlyExported bool
 }
 
 // Label is one reference label of an exemplar.
@@ -72,9 +79,17 @@ type Evidence struct {
 	// LoneTraceIDKeyRef is its value read as a trace ID.
 	HasLoneTraceIDKey bool
 	LoneTraceIDKeyRef traceref.Ref
+	// HasSpanIDKey says that the exemplar has a SpanIDKey label;
+	// SpanIDKeyRef is its value read as a span ID. Only collected when
+	// LinkOnlyExported may write that label.
+	HasSpanIDKey bool
+	SpanIDKeyRef traceref.Ref
 	// Traces is what the span index said about the exemplar's trace, when
 	// the processor also sees spans and asked it (see TracesLookup).
 	Traces TracesLookup
+	// Exported is what the span index said about the span of a link, when
+	// LinkOnlyExported asked it.
+	Exported Exported
 
 	// The reference labels (Refs) are in inline while they fit, and all in
 	// more from the ninth on (hostile input), which keeps its storage from
@@ -92,7 +107,7 @@ type Evidence struct {
 // it cost the batch without ID labels 30% more time than the processor
 // before it.)
 func (ev *Evidence) Reset(numLabels int) {
-	ev.NumLabels, ev.HasLoneTraceIDKey, ev.Traces.Done = numLabels, false, false
+	ev.NumLabels, ev.HasLoneTraceIDKey, ev.HasSpanIDKey, ev.Traces.Done, ev.Exported = numLabels, false, false, false, ExportedNotAsked
 	ev.n, ev.more = 0, ev.more[:0]
 }
 
@@ -137,6 +152,19 @@ type TracesLookup struct {
 	Result spanindex.Result
 }
 
+// Exported is whether the span of a link passed the traces pipeline.
+type Exported uint8
+
+const (
+	// ExportedNotAsked: the index was not asked (no traces pipeline, the
+	// setting is off, or it is not known yet).
+	ExportedNotAsked Exported = iota
+	// ExportedSeen: the span passed the traces pipeline.
+	ExportedSeen
+	// ExportedNotSeen: it did not, and waiting for it is over.
+	ExportedNotSeen
+)
+
 // Result is what happens to an exemplar, as counted.
 type Result uint8
 
@@ -178,8 +206,9 @@ type Plan struct {
 	SetTraceID bool
 	SetSpanID  bool
 	// ClearTraceID says to empty the TraceID field (after TraceID has gone
-	// into the LoneTraceIDKey label).
+	// into the LoneTraceIDKey label); ClearSpanID the SpanID field.
 	ClearTraceID bool
+	ClearSpanID  bool
 
 	// WriteLoneTraceID says to set the LoneTraceIDKey label to the 32
 	// lower-case hex digits of TraceID: in place when the exemplar has that
@@ -190,6 +219,10 @@ type Plan struct {
 	// LoneTraceIDKey label instead of a new one being made.
 	MoveValue bool
 	ValueFrom int
+	// WriteIDLabels says to set the LoneTraceIDKey and SpanIDKey labels to
+	// the lower-case hex digits of TraceID and SpanID (a link whose span
+	// was not exported).
+	WriteIDLabels bool
 
 	// remove says that Removes drops the reference labels whose every ID
 	// is removeTrace or removeSpan, except LoneTraceIDKey labels when

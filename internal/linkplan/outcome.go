@@ -43,6 +43,9 @@ const (
 	ReasonTraceNotSeen
 	ReasonSpanNotFound
 	ReasonNoEntrySpan
+	// The exemplar names both IDs, LinkOnlyExported is set, and its span
+	// was not seen in the traces pipeline within the wait.
+	ReasonSpanNotExported
 	NumReasons
 )
 

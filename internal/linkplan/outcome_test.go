@@ -31,16 +31,17 @@ func TestEveryValueIsDeclared(t *testing.T) {
 		SourceTraces:         "traces",
 	}
 	reasons := map[Reason]string{
-		ReasonInvalidValue:   "invalid_value",
-		ReasonZeroID:         "zero_id",
-		ReasonMissingSpanID:  "missing_span_id",
-		ReasonMissingTraceID: "missing_trace_id",
-		ReasonConflict:       "conflict",
-		ReasonAmbiguous:      "ambiguous",
-		ReasonUnsampled:      "unsampled",
-		ReasonTraceNotSeen:   "trace_not_seen",
-		ReasonSpanNotFound:   "span_not_found",
-		ReasonNoEntrySpan:    "no_entry_span",
+		ReasonInvalidValue:    "invalid_value",
+		ReasonZeroID:          "zero_id",
+		ReasonMissingSpanID:   "missing_span_id",
+		ReasonMissingTraceID:  "missing_trace_id",
+		ReasonConflict:        "conflict",
+		ReasonAmbiguous:       "ambiguous",
+		ReasonUnsampled:       "unsampled",
+		ReasonTraceNotSeen:    "trace_not_seen",
+		ReasonSpanNotFound:    "span_not_found",
+		ReasonNoEntrySpan:     "no_entry_span",
+		ReasonSpanNotExported: "span_not_exported",
 	}
 	require.Len(t, sources, int(NumSources))
 	require.Len(t, metadata.AttributeSourceValues, int(NumSources))

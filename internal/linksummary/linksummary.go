@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.uber.org/zap"
 
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/linkplan"
@@ -33,6 +34,10 @@ type Counts struct {
 	Unlinked   [linkplan.NumReasons]int64
 	Example    Example
 	hasExample bool
+	// LinksResolved and LinksDangling count the distinct links judged
+	// (links_checked); DanglingExample is the trace of one dangling link.
+	LinksResolved, LinksDangling int64
+	DanglingExample              pcommon.TraceID
 }
 
 // AddLinked counts a linked exemplar.
@@ -46,6 +51,10 @@ func (c *Counts) AddUnlinked(r linkplan.Reason, metric, label, value string) {
 		c.Example = Example{Metric: metric, Reason: r, Label: label, Value: value}
 		c.hasExample = true
 	}
+}
+
+func (c *Counts) empty() bool {
+	return c.TotalLinked() == 0 && c.TotalUnlinked() == 0 && c.LinksResolved == 0 && c.LinksDangling == 0
 }
 
 // TotalLinked and TotalUnlinked sum the counts.
@@ -83,7 +92,7 @@ func NewLogger(logger *zap.Logger, interval time.Duration, now func() time.Time)
 // Add merges one batch's counts and logs the summary when the interval has
 // passed since the last one.
 func (l *Logger) Add(c *Counts) {
-	if l.interval <= 0 || (c.TotalLinked() == 0 && c.TotalUnlinked() == 0) {
+	if l.interval <= 0 || c.empty() {
 		return
 	}
 	l.mu.Lock()
@@ -94,6 +103,11 @@ func (l *Logger) Add(c *Counts) {
 	for i, v := range c.Unlinked {
 		l.pending.Unlinked[i] += v
 	}
+	if c.LinksDangling > 0 && l.pending.LinksDangling == 0 {
+		l.pending.DanglingExample = c.DanglingExample
+	}
+	l.pending.LinksResolved += c.LinksResolved
+	l.pending.LinksDangling += c.LinksDangling
 	if c.hasExample && !l.pending.hasExample {
 		// Copy the short prefix so the summary does not pin a batch, or a
 		// huge label value, in memory until the next line.
@@ -118,7 +132,7 @@ func (l *Logger) Flush() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pending.TotalLinked() == 0 && l.pending.TotalUnlinked() == 0 {
+	if l.pending.empty() {
 		return
 	}
 	l.logLocked(l.now())
@@ -146,6 +160,12 @@ func (l *Logger) logLocked(now time.Time) {
 		// A string, because the collector's encoder writes durations as
 		// float seconds, which reads badly in a summary meant for people.
 		zap.String("interval", now.Sub(l.since).Round(time.Millisecond).String()),
+	}
+	if c.LinksResolved > 0 || c.LinksDangling > 0 {
+		fields = append(fields, zap.Int64("links_resolved", c.LinksResolved), zap.Int64("links_dangling", c.LinksDangling))
+		if c.LinksDangling > 0 {
+			fields = append(fields, zap.String("example_dangling_trace_id", c.DanglingExample.String()))
+		}
 	}
 	if c.hasExample {
 		fields = append(fields,

@@ -76,6 +76,7 @@ func TestMatchesMetadataYAML(t *testing.T) {
 	builder.ProcessorExemplarLinkBatchHoldDuration.Record(t.Context(), 1)
 	builder.ProcessorExemplarLinkBatchesNotHeld.Add(t.Context(), 1)
 	builder.ProcessorExemplarLinkReleaseErrors.Add(t.Context(), 1)
+	builder.ProcessorExemplarLinkLinksChecked.Add(t.Context(), 1)
 
 	wantNames := map[string]string{
 		"processor_exemplar_link_exemplars_linked":    MetricExemplarsLinked,
@@ -84,6 +85,7 @@ func TestMatchesMetadataYAML(t *testing.T) {
 		"processor_exemplar_link_batch_hold_duration": MetricBatchHoldDuration,
 		"processor_exemplar_link_batches_not_held":    MetricBatchesNotHeld,
 		"processor_exemplar_link_release_errors":      MetricReleaseErrors,
+		"processor_exemplar_link_links_checked":       MetricLinksChecked,
 	}
 	require.Len(t, md.Telemetry.Metrics, len(wantNames))
 	for key, def := range md.Telemetry.Metrics {
@@ -118,6 +120,9 @@ func TestMatchesMetadataYAML(t *testing.T) {
 	assert.Empty(t, md.Telemetry.Metrics["processor_exemplar_link_release_errors"].Attributes)
 	assert.Equal(t, AttributeReleaseValues, md.Attributes[AttributeRelease].Enum)
 	assert.Equal(t, AttributeBoundValues, md.Attributes[AttributeBound].Enum)
+	assert.Equal(t, []string{AttributeResult}, md.Telemetry.Metrics["processor_exemplar_link_links_checked"].Attributes)
+	assert.Equal(t, AttributeResultValues, md.Attributes[AttributeResult].Enum)
+	assert.Equal(t, AttributeResultDescription, md.Attributes[AttributeResult].Description)
 	assert.Equal(t, AttributeReleaseDescription, md.Attributes[AttributeRelease].Description)
 	assert.Equal(t, AttributeBoundDescription, md.Attributes[AttributeBound].Description)
 }

@@ -18,6 +18,7 @@ const (
 	MetricBatchHoldDuration = "otelcol_processor_exemplar_link_batch_hold_duration"
 	MetricBatchesNotHeld    = "otelcol_processor_exemplar_link_batches_not_held"
 	MetricReleaseErrors     = "otelcol_processor_exemplar_link_release_errors"
+	MetricLinksChecked      = "otelcol_processor_exemplar_link_links_checked"
 )
 
 // Attribute keys of the telemetry metrics, and their descriptions.
@@ -30,6 +31,8 @@ const (
 	AttributeReleaseDescription = "Why a held batch left."
 	AttributeBound              = "bound"
 	AttributeBoundDescription   = "The bound that was reached."
+	AttributeResult             = "result"
+	AttributeResultDescription  = "Whether the span of a link was seen in the traces pipeline."
 )
 
 func Meter(settings component.TelemetrySettings) metric.Meter {
@@ -49,6 +52,7 @@ type TelemetryBuilder struct {
 	ProcessorExemplarLinkBatchHoldDuration metric.Float64Histogram
 	ProcessorExemplarLinkBatchesNotHeld    metric.Int64Counter
 	ProcessorExemplarLinkReleaseErrors     metric.Int64Counter
+	ProcessorExemplarLinkLinksChecked      metric.Int64Counter
 }
 
 // Shutdown exists for parity with generated builders; this component has no
@@ -96,6 +100,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		metric.WithUnit("{batch}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorExemplarLinkLinksChecked, err = builder.meter.Int64Counter(
+		MetricLinksChecked,
+		metric.WithDescription("Distinct linked exemplars checked against the spans of the traces pipeline, resolved when the span was seen and dangling when it was not seen within dangling_after. [Alpha]"),
+		metric.WithUnit("{exemplar}"),
+	)
+	errs = errors.Join(errs, err)
 	return &builder, errs
 }
 
@@ -112,22 +122,23 @@ const (
 
 // Values of the reason attribute, in the order of metadata.yaml's enum.
 const (
-	AttributeReasonInvalidValue   = "invalid_value"
-	AttributeReasonZeroID         = "zero_id"
-	AttributeReasonMissingSpanID  = "missing_span_id"
-	AttributeReasonMissingTraceID = "missing_trace_id"
-	AttributeReasonConflict       = "conflict"
-	AttributeReasonAmbiguous      = "ambiguous"
-	AttributeReasonUnsampled      = "unsampled"
-	AttributeReasonTraceNotSeen   = "trace_not_seen"
-	AttributeReasonSpanNotFound   = "span_not_found"
-	AttributeReasonNoEntrySpan    = "no_entry_span"
+	AttributeReasonInvalidValue    = "invalid_value"
+	AttributeReasonZeroID          = "zero_id"
+	AttributeReasonMissingSpanID   = "missing_span_id"
+	AttributeReasonMissingTraceID  = "missing_trace_id"
+	AttributeReasonConflict        = "conflict"
+	AttributeReasonAmbiguous       = "ambiguous"
+	AttributeReasonUnsampled       = "unsampled"
+	AttributeReasonTraceNotSeen    = "trace_not_seen"
+	AttributeReasonSpanNotFound    = "span_not_found"
+	AttributeReasonNoEntrySpan     = "no_entry_span"
+	AttributeReasonSpanNotExported = "span_not_exported"
 )
 
 // AttributeSourceValues and AttributeReasonValues list each enum in order.
 var (
 	AttributeSourceValues = []string{AttributeSourceIDLabel, AttributeSourceTraceparent, AttributeSourceUberTraceID, AttributeSourceB3, AttributeSourceExemplarFields, AttributeSourceByValue, AttributeSourceTraces}
-	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled, AttributeReasonTraceNotSeen, AttributeReasonSpanNotFound, AttributeReasonNoEntrySpan}
+	AttributeReasonValues = []string{AttributeReasonInvalidValue, AttributeReasonZeroID, AttributeReasonMissingSpanID, AttributeReasonMissingTraceID, AttributeReasonConflict, AttributeReasonAmbiguous, AttributeReasonUnsampled, AttributeReasonTraceNotSeen, AttributeReasonSpanNotFound, AttributeReasonNoEntrySpan, AttributeReasonSpanNotExported}
 )
 
 // HoldDurationBuckets are the hold-duration histogram's bucket boundaries
@@ -155,3 +166,12 @@ var (
 	AttributeReleaseValues = []string{AttributeReleaseResolved, AttributeReleaseTimeout, AttributeReleaseBehind, AttributeReleaseBound, AttributeReleaseShutdown}
 	AttributeBoundValues   = []string{AttributeBoundMaxHeldBatches, AttributeBoundMaxHeldBytes}
 )
+
+// Values of the result attribute, in the order of metadata.yaml's enum.
+const (
+	AttributeResultResolved = "resolved"
+	AttributeResultDangling = "dangling"
+)
+
+// AttributeResultValues lists the result enum in order.
+var AttributeResultValues = []string{AttributeResultResolved, AttributeResultDangling}

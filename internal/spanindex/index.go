@@ -84,6 +84,10 @@ type Index struct {
 	base   time.Time
 	maxAge uint32 // seconds
 	now    uint32 // seconds since base, set by BeginWrite
+	// evictedTo is one more than the second (since base) in which the
+	// newest evicted record was added, 0 before any eviction: every span
+	// added from then on is still live (see Horizon).
+	evictedTo uint32
 }
 
 // New returns an empty index; cfg must be valid (Validate).
@@ -157,6 +161,24 @@ func (x *Index) Add(s *Span) bool {
 	return true
 }
 
+// Has reports whether the span is live in the index.
+func (x *Index) Has(trace pcommon.TraceID, span pcommon.SpanID) bool {
+	x.mu.RLock()
+	_, found := x.findSpan(trace, span)
+	x.mu.RUnlock()
+	return found
+}
+
+// Horizon is the time (ns since the epoch) before which a span may have
+// passed and been evicted since; a span that passed at or after it is
+// live. It starts at the index's creation: nothing before was seen.
+func (x *Index) Horizon() int64 {
+	x.mu.RLock()
+	to := x.evictedTo
+	x.mu.RUnlock()
+	return x.base.Add(time.Duration(to) * time.Second).UnixNano()
+}
+
 // Lookup chooses the span of trace active at at (Choose), reading the
 // trace's records under the read lock. buf is scratch space, returned for
 // reuse; only the records Choose could pick are copied into it.
@@ -224,6 +246,7 @@ func (x *Index) oldest() int {
 func (x *Index) evictOldest() {
 	pos := x.oldest()
 	r := &x.ring[pos]
+	x.evictedTo = max(x.evictedTo, r.meta>>1+1)
 	want := uint32(pos) + 1
 	// The oldest record of all is the oldest of its trace, the end of its
 	// chain: the trace's entry goes only when it is also the newest.

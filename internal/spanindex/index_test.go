@@ -324,3 +324,29 @@ func BenchmarkSpanIndexContended(b *testing.B) {
 	close(stop)
 	<-done
 }
+
+// TestHasAndHorizon: Has answers for live spans only, and Horizon moves
+// past every evicted span's second, by count or by age, so that a span
+// that passed at or after it is live.
+func TestHasAndHorizon(t *testing.T) {
+	t.Parallel()
+	x := New(Config{MaxSpans: 2, MaxAge: 10 * time.Second})
+	x.base = t0
+	assert.Equal(t, t0.UnixNano(), x.Horizon(), "nothing evicted: the index's start")
+	a, b, c := numbered(1, 1, 0), numbered(2, 2, 0), numbered(3, 3, 0)
+	add(x, t0.Add(1500*time.Millisecond), a)
+	add(x, t0.Add(2*time.Second), b)
+	assert.True(t, x.Has(a.TraceID, a.SpanID))
+	assert.False(t, x.Has(a.TraceID, b.SpanID), "a span ID of another trace")
+	assert.Equal(t, t0.UnixNano(), x.Horizon())
+
+	add(x, t0.Add(3*time.Second), c) // full: a goes
+	assert.False(t, x.Has(a.TraceID, a.SpanID))
+	assert.True(t, x.Has(c.TraceID, c.SpanID))
+	assert.Equal(t, t0.Add(2*time.Second).UnixNano(), x.Horizon(), "a was added in second 1")
+
+	add(x, t0.Add(14*time.Second)) // b (second 2) and c (second 3) age out
+	assert.False(t, x.Has(b.TraceID, b.SpanID))
+	assert.False(t, x.Has(c.TraceID, c.SpanID))
+	assert.Equal(t, t0.Add(4*time.Second).UnixNano(), x.Horizon())
+}
