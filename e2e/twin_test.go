@@ -96,6 +96,9 @@ type twinVariant struct {
 	// minPairs: this variant proves nothing until it compared that many
 	// sampled trace-only exemplars with their twins.
 	minPairs bool
+	// checkRun, if set, checks the run's totals: the stand-in's and
+	// exemplar_link's counts.
+	checkRun func(t *testing.T, r twinRun)
 }
 
 var (
@@ -122,6 +125,35 @@ var (
 				return dropped("trace_id") // no span exists
 			}
 			return linkedDangling
+		},
+		// Links to the spans of sampled-out traces are counted dangling.
+		// (The counts are logged beside the stand-in's; on 2026-12-04
+		// they disagreed, 27 against 34 dangling, 94 against 180
+		// resolved: not asserted equal until that is understood.)
+		checkRun: func(t *testing.T, r twinRun) {
+			t.Logf("links_checked: resolved %d, dangling %d; the stand-in holds %d links resolving, %d dangling (distinct exemplars)",
+				r.counters["links_checked{result=resolved}"], r.counters["links_checked{result=dangling}"], r.summary.Resolved, r.summary.Dangling)
+			if r.counters["links_checked{result=dangling}"] == 0 {
+				t.Errorf("links_checked{result=dangling} = 0; want the links naming spans of sampled-out traces counted dangling")
+			}
+		}}
+	linkOnlyVariant = twinVariant{name: "link_only_exported_spans", settings: map[string]any{"link_only_exported_spans": true}, minPairs: true,
+		want: func(style string, sampled bool) string {
+			switch {
+			case sampled:
+				return linkedObserved
+			case twinTraceOnly[style]:
+				return dropped("trace_id")
+			}
+			return dropped("span_id", "trace_id") // its span never reached the traces side
+		},
+		checkRun: func(t *testing.T, r twinRun) {
+			if r.summary.Dangling != 0 || r.counters["links_checked{result=dangling}"] != 0 {
+				t.Errorf("stand-in: %s; links_checked{result=dangling} = %d; want no dangling link", r.summary, r.counters["links_checked{result=dangling}"])
+			}
+			if r.counters["exemplars_unlinked{reason=span_not_exported}"] == 0 {
+				t.Errorf("exemplars_unlinked{reason=span_not_exported} = 0; want the exemplars of sampled-out traces naming both IDs counted")
+			}
 		}}
 )
 
@@ -134,7 +166,7 @@ var (
 // writes it to the file E2E_TWIN_TABLE_OUT names, if set.
 func TestTraceOnlyLinksTheObservedSpan(t *testing.T) {
 	app := demoAppBinary(t)
-	variants := []twinVariant{stockVariant, defaultVariant}
+	variants := []twinVariant{stockVariant, defaultVariant, linkOnlyVariant}
 	runs := runTwinPipelines(t, app, variants)
 	var table strings.Builder
 	table.WriteString("| pipeline | style | trace | outcome | distinct exemplars |\n| --- | --- | --- | --- | --- |\n")
@@ -142,7 +174,12 @@ func TestTraceOnlyLinksTheObservedSpan(t *testing.T) {
 		f := runs[i].facts
 		t.Logf("%s: %s; stand-in: %s; exemplar_link's counters: %v", v.name, f, runs[i].summary, runs[i].counters)
 		f.table(&table, v.name)
-		t.Run(v.name, func(t *testing.T) { f.check(t, v) })
+		t.Run(v.name, func(t *testing.T) {
+			f.check(t, v)
+			if v.checkRun != nil {
+				v.checkRun(t, runs[i])
+			}
+		})
 	}
 	t.Logf("outcomes, compared with the twins:\n%s", table.String())
 	if out := os.Getenv("E2E_TWIN_TABLE_OUT"); out != "" {
@@ -360,6 +397,13 @@ func runTwinPipelines(t *testing.T, app string, variants []twinVariant) []twinRu
 		for i, p := range pipes {
 			t.Errorf("%s: %d batches into exemplar_link, %d out after %v: held batches did not leave", variants[i].name, p.scraped.Load(), p.passed.Load(), twinDrainTimeout)
 		}
+	}
+	// A link counts dangling dangling_after (10 s, the default) after it
+	// left, and one still within it at shutdown is not judged: the last
+	// links' grace must end before exemplar_link stops.
+	graceEnd := time.Now().Add(10*time.Second + time.Second)
+	for time.Now().Before(graceEnd) {
+		time.Sleep(200 * time.Millisecond)
 	}
 	shutdown()
 	t.Logf("ran %.1f s; app: %s", time.Since(began).Seconds(), lastLine(demo.Tail(3)))
