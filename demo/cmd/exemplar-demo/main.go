@@ -11,16 +11,16 @@
 //
 // -style chooses how the exemplar labels spell the trace reference, so each
 // rule of the exemplar_link processor can be seen at work (T and S are the
-// server span's trace and span IDs, F its sampled flag):
+// server span's trace and span IDs):
 //
 //	prom-client               traceID=T spanID=S              (default; as prom-client does)
 //	otel                      trace_id=T span_id=S            (converted by the prometheus receiver itself)
 //	client-golang-trace-only  trace_id=T                      (client_golang's guide; linked only from the traces side)
 //	prom-client-trace-only    traceID=T                       (prom-client's guide; also -style trace-only)
 //	64bit                     traceID=<16 hex> spanID=S       (a 64-bit trace ID; the span's trace ID has its upper half zero)
-//	traceparent               traceparent=00-T-S-0F
-//	uber-trace-id             uber_trace_id=T:S:0:F           (leading zeros dropped, as Jaeger clients do)
-//	b3                        b3=T-S-F
+//	traceparent               traceparent=00-T-S-01
+//	uber-trace-id             uber_trace_id=T:S:0:1           (leading zeros dropped, as Jaeger clients do)
+//	b3                        b3=T-S-1
 //	upper-hex                 TraceID=<T upper> SpanID=<S upper>
 //	invalid                   traceID=<31 hex digits> spanID=S (stays unlinked: invalid value)
 //	mixed                     rotates through all of the above, request by request

