@@ -244,13 +244,19 @@ func newTarget(t *testing.T, cases []exemplarCase) *prometheus.Registry {
 // newScrapeReceiver is the real prometheus receiver scraping target every
 // scrapeInterval into next.
 func newScrapeReceiver(ctx context.Context, name, target string, telemetry component.TelemetrySettings, buildInfo component.BuildInfo, next consumer.Metrics) (receiver.Metrics, error) {
+	return newScrapeReceiverEvery(ctx, name, target, scrapeInterval, telemetry, buildInfo, next)
+}
+
+// newScrapeReceiverEvery is the real prometheus receiver scraping target
+// every interval into next.
+func newScrapeReceiverEvery(ctx context.Context, name, target string, interval time.Duration, telemetry component.TelemetrySettings, buildInfo component.BuildInfo, next consumer.Metrics) (receiver.Metrics, error) {
 	rcvFactory := prometheusreceiver.NewFactory()
 	rcvCfg := rcvFactory.CreateDefaultConfig()
 	if err := confmap.NewFromStringMap(map[string]any{
 		"config": map[string]any{
 			"scrape_configs": []any{map[string]any{
 				"job_name":        "e2e",
-				"scrape_interval": scrapeInterval.String(),
+				"scrape_interval": interval.String(),
 				"static_configs":  []any{map[string]any{"targets": []any{target}}},
 			}},
 		},

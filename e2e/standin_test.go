@@ -33,22 +33,19 @@ const (
 )
 
 // linkStyles are the demo app's styles whose exemplars exemplar_link (or the
-// prometheus receiver, for otel) links; unlinkedStyles those it must leave
-// unlinked, with their labels kept as dropped labels.
+// prometheus receiver, for otel) links, the trace-only ones from the spans
+// it sees in the traces pipeline (the app samples every trace here);
+// unlinkedStyles those it must leave unlinked, with their labels kept as
+// dropped labels.
 var (
-	linkStyles     = []string{"prom-client", "otel", "64bit", "traceparent", "uber-trace-id", "b3", "upper-hex"}
+	linkStyles = []string{"prom-client", "otel", "client-golang-trace-only", "prom-client-trace-only",
+		"64bit", "traceparent", "uber-trace-id", "b3", "upper-hex"}
 	unlinkedStyles = map[string]func(dropped map[string]string) bool{
-		// The trace ID alone, kept as a trace_id label (the processor's
-		// trace_only_exemplars: label).
-		"trace-only": func(d map[string]string) bool {
-			return hex32.MatchString(d["trace_id"]) && d["spanID"] == "" && d["span_id"] == ""
-		},
 		// The 31-digit traceID and its spanID, left exactly as they came.
 		"invalid": func(d map[string]string) bool {
 			return hex31.MatchString(d["traceID"]) && d["spanID"] != ""
 		},
 	}
-	hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	hex31 = regexp.MustCompile(`^[0-9a-f]{31}$`)
 )
 
@@ -102,7 +99,7 @@ func TestStandinPipeline(t *testing.T) {
 	defer col.stop(t)
 	waitHealthy(t, app, fmt.Sprintf("http://127.0.0.1:%d/", ports[3]), col)
 	demo := startProcess(t, filepath.Join(artefacts, "app.log"), env, app,
-		"-listen", appAddr, "-otlp-endpoint", otlpHTTP, "-style", "mixed", "-rate", demoRate, "-duration", "5m")
+		"-listen", appAddr, "-otlp-endpoint", otlpHTTP, "-style", "mixed", "-rate", demoRate, "-sample-ratio", "1", "-duration", "5m")
 	defer demo.stop(t)
 
 	// Wait until every style has a resolved exemplar and the unlinked

@@ -36,7 +36,9 @@ func TestChoose(t *testing.T) {
 	}{
 		{"server span: observed in the handler, outside any child", request, 60, true, Result{server, Found}},
 		{"child span: observed during the database call", request, 30, true, Result{child, Found}},
-		{"child span: the instant it ended", request, 40, true, Result{child, Found}},
+		{"server span: a timestamp cut to the ms the child ended in (observed after it, in the handler)", request, 40, true, Result{server, Found}},
+		{"child span: the child ends 1 ms after the cut timestamp", request, 39, true, Result{child, Found}},
+		{"server span: child and server end in that ms, the outermost candidate wins", []Span{span(server, 10, 40, true), span(child, 20, 40, false)}, 40, true, Result{server, Found}},
 		{"3 ms after the end: prom-client observes in res.on('finish')", request[1:], 93, true, Result{server, Found}},
 		{"3 ms after the end, a child that ended earlier is farther", []Span{span(server, 10, 90, true), span(child, 80, 88, false)}, 93, true, Result{server, Found}},
 		{"1 ms before the start: a timestamp truncated to ms", request[1:], 9, true, Result{server, Found}},
@@ -63,6 +65,26 @@ func TestChoose(t *testing.T) {
 			reversed[len(reversed)-1-i] = s
 		}
 		assert.Equal(t, tc.want, Choose(reversed, tc.at*ms, tc.hasTime), tc.name+" (reversed)")
+	}
+}
+
+// TestChooseTruncatedTimestamp: only a timestamp on a whole millisecond
+// stands for the millisecond after it; one with finer digits is taken as
+// the instant it says.
+func TestChooseTruncatedTimestamp(t *testing.T) {
+	t.Parallel()
+	request := []Span{span(server, 10, 90, true), {TraceID: trace, SpanID: child, Start: 20 * ms, End: 40*ms + 500}}
+	for _, tc := range []struct {
+		name string
+		at   int64 // ns
+		want pcommon.SpanID
+	}{
+		{"cut to the ms the child ended in", 40 * ms, server},
+		{"the instant the child ended, to the ns", 40*ms + 500, child},
+		{"1 ns before the child ended", 40*ms + 499, child},
+		{"a whole ms 1 ms before the child ended", 39 * ms, child},
+	} {
+		assert.Equal(t, Result{tc.want, Found}, Choose(append([]Span(nil), request...), tc.at, true), tc.name)
 	}
 }
 

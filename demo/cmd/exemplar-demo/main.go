@@ -10,22 +10,34 @@
 // load generator keeps requests flowing at a bounded rate.
 //
 // -style chooses how the exemplar labels spell the trace reference, so each
-// rule of the exemplar_link processor can be seen at work:
+// rule of the exemplar_link processor can be seen at work (T and S are the
+// server span's trace and span IDs):
 //
-//	prom-client    traceID=T spanID=S              (default; as prom-client does)
-//	otel           trace_id=T span_id=S            (converted by the prometheus receiver itself)
-//	trace-only     traceID=T                       (cannot be linked: missing span ID)
-//	64bit          traceID=<16 hex> spanID=S       (a 64-bit trace ID; the span's trace ID has its upper half zero)
-//	traceparent    traceparent=00-T-S-01
-//	uber-trace-id  uber_trace_id=T:S:0:1           (leading zeros dropped, as Jaeger clients do)
-//	b3             b3=T-S-1
-//	upper-hex      TraceID=<T upper> SpanID=<S upper>
-//	invalid        traceID=<31 hex digits> spanID=S (stays unlinked: invalid value)
-//	mixed          rotates through all of the above, request by request
+//	prom-client               traceID=T spanID=S              (default; as prom-client does)
+//	otel                      trace_id=T span_id=S            (converted by the prometheus receiver itself)
+//	client-golang-trace-only  trace_id=T                      (client_golang's guide; linked only from the traces side)
+//	prom-client-trace-only    traceID=T                       (prom-client's guide; also -style trace-only)
+//	64bit                     traceID=<16 hex> spanID=S       (a 64-bit trace ID; the span's trace ID has its upper half zero)
+//	traceparent               traceparent=00-T-S-01
+//	uber-trace-id             uber_trace_id=T:S:0:1           (leading zeros dropped, as Jaeger clients do)
+//	b3                        b3=T-S-1
+//	upper-hex                 TraceID=<T upper> SpanID=<S upper>
+//	invalid                   traceID=<31 hex digits> spanID=S (stays unlinked: invalid value)
+//	mixed                     rotates through all of the above, request by request
 //
-// With -wait URL it instead polls URL until it answers 2xx (bounded by
-// -wait-timeout) and exits 0, or exits 1; scripts use it in place of curl.
-// With -free-ports N it prints N free TCP ports on 127.0.0.1 and exits.
+// A comma-separated list of styles rotates through those. The SDK samples
+// at the head, ParentBased(TraceIDRatioBased(-sample-ratio)): a request of
+// a sampled-out trace exports no span, yet it still gets its exemplar, as
+// the guides' code does (it looks only at HasTraceID).
+//
+// With -twin every request is also observed, with the same value and
+// labels, into http_server_request_duration_twin_seconds, whose exemplar
+// names both IDs (trace_id, span_id) of the same server span, whatever the
+// style, whether it was sampled (sampled="true"/"false") and the request's
+// style (style=...): ground truth for tests of the trace-only styles.
+//
+// Spans leave in batches every 2 s; with OTEL_BSP_SCHEDULE_DELAY set, as
+// the SDK reads it (its default is 5000 ms).
 package main
 
 import (
@@ -40,6 +52,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,32 +81,12 @@ func main() {
 		rate         = flag.Float64("rate", 5, fmt.Sprintf("load generator requests per second (0 disables it, at most %d)", maxRate))
 		duration     = flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 		serviceName  = flag.String("service-name", "exemplarlink-demo", "service.name of the spans")
-		wait         = flag.String("wait", "", "instead of serving, poll this URL until it answers 2xx, then exit")
-		waitTimeout  = flag.Duration("wait-timeout", 30*time.Second, "how long -wait polls before giving up")
-		freePorts    = flag.Int("free-ports", 0, "instead of serving, print this many free TCP ports on 127.0.0.1, one a line, then exit")
+		sampleRatio  = flag.Float64("sample-ratio", 0.8, "share of traces the SDK samples at the head, 0 to 1 (ParentBased(TraceIDRatioBased)); 1 samples all")
+		twin         = flag.Bool("twin", false, "also observe every request into http_server_request_duration_twin_seconds, its exemplar naming both IDs, whether the trace was sampled and the style")
 	)
 	flag.Parse()
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	log.SetPrefix("exemplar-demo: ")
-
-	if *freePorts > 0 {
-		ports, err := findFreePorts(*freePorts)
-		if err != nil {
-			log.Print(err)
-			os.Exit(1)
-		}
-		for _, p := range ports {
-			fmt.Println(p)
-		}
-		return
-	}
-	if *wait != "" {
-		if err := waitFor(*wait, *waitTimeout); err != nil {
-			log.Print(err)
-			os.Exit(1)
-		}
-		return
-	}
 
 	labeler, err := newLabeler(*style)
 	if err != nil {
@@ -103,6 +96,10 @@ func main() {
 	}
 	if *rate < 0 || *rate > maxRate {
 		log.Printf("-rate must be between 0 and %d", maxRate)
+		os.Exit(2)
+	}
+	if !(*sampleRatio >= 0 && *sampleRatio <= 1) { // NaN too
+		log.Printf("-sample-ratio must be between 0 and 1, not %g", *sampleRatio)
 		os.Exit(2)
 	}
 
@@ -122,14 +119,24 @@ func main() {
 		defer cancel()
 	}
 
-	if err := run(ctx, *listen, *otlpEndpoint, *serviceName, *rate, labeler); err != nil {
+	o := options{listen: *listen, otlpEndpoint: *otlpEndpoint, serviceName: *serviceName,
+		rate: *rate, sampleRatio: *sampleRatio, twin: *twin}
+	if err := run(ctx, o, labeler); err != nil {
 		log.Print(err)
 		exitCode = 1
 	}
 }
 
-func run(ctx context.Context, listen, otlpEndpoint, serviceName string, rate float64, labeler *labeler) error {
-	tp, err := newTracerProvider(ctx, otlpEndpoint, serviceName)
+// options are the app's settings from its flags.
+type options struct {
+	listen, otlpEndpoint, serviceName string
+	rate, sampleRatio                 float64
+	twin                              bool
+}
+
+func run(ctx context.Context, o options, labeler *labeler) error {
+	listen, rate := o.listen, o.rate
+	tp, err := newTracerProvider(ctx, o.otlpEndpoint, o.serviceName, o.sampleRatio)
 	if err != nil {
 		return err
 	}
@@ -144,7 +151,7 @@ func run(ctx context.Context, listen, otlpEndpoint, serviceName string, rate flo
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 
 	reg := prometheus.NewRegistry()
-	app := newApp(tp.Tracer("github.com/exemplarlink/exemplarlinkprocessor/demo"), reg, labeler)
+	app := newApp(tp.Tracer("github.com/exemplarlink/exemplarlinkprocessor/demo"), reg, labeler, o.twin)
 
 	mux := http.NewServeMux()
 	mux.Handle("/work", app)
@@ -159,8 +166,8 @@ func run(ctx context.Context, listen, otlpEndpoint, serviceName string, rate flo
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Printf("serving on http://%s (metrics on /metrics), style %s, %.1f req/s, spans to %q",
-		listen, labeler.name, rate, otlpEndpoint)
+	log.Printf("serving on http://%s (metrics on /metrics), style %s, %.1f req/s, sample ratio %g, spans to %q",
+		listen, labeler.name, rate, o.sampleRatio, o.otlpEndpoint)
 
 	var wg sync.WaitGroup
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -190,7 +197,7 @@ func run(ctx context.Context, listen, otlpEndpoint, serviceName string, rate flo
 	return nil
 }
 
-func newTracerProvider(ctx context.Context, endpoint, serviceName string) (*sdktrace.TracerProvider, error) {
+func newTracerProvider(ctx context.Context, endpoint, serviceName string, sampleRatio float64) (*sdktrace.TracerProvider, error) {
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
 		attribute.String("service.name", serviceName),
 	))
@@ -199,7 +206,8 @@ func newTracerProvider(ctx context.Context, endpoint, serviceName string) (*sdkt
 	}
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		// TraceIDRatioBased(1) samples every trace, like AlwaysSample.
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(sampleRatio))),
 		sdktrace.WithIDGenerator(&idGenerator{}),
 	}
 	if endpoint != "" {
@@ -211,7 +219,14 @@ func newTracerProvider(ctx context.Context, endpoint, serviceName string) (*sdkt
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)))
+		// 2 s keeps the demo brisk; OTEL_BSP_SCHEDULE_DELAY (ms), read by
+		// the SDK when no option overrides it, models an app on the SDK's
+		// default of 5 s.
+		var bsp []sdktrace.BatchSpanProcessorOption
+		if os.Getenv("OTEL_BSP_SCHEDULE_DELAY") == "" {
+			bsp = append(bsp, sdktrace.WithBatchTimeout(2*time.Second))
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp, bsp...))
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
 }
@@ -220,21 +235,34 @@ func newTracerProvider(ctx context.Context, endpoint, serviceName string) (*sdkt
 type app struct {
 	tracer   trace.Tracer
 	duration *prometheus.HistogramVec
+	// twin, when set, gets every observation of duration again, with an
+	// exemplar naming both IDs.
+	twin     *prometheus.HistogramVec
 	labeler  *labeler
 	requests atomic.Int64
 }
 
-func newApp(tracer trace.Tracer, reg prometheus.Registerer, l *labeler) *app {
-	a := &app{
-		tracer:  tracer,
-		labeler: l,
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "http_server_request_duration_seconds",
-			Help:    "Duration of HTTP requests served by the demo app.",
+func newApp(tracer trace.Tracer, reg prometheus.Registerer, l *labeler, twin bool) *app {
+	// The twin has the same labels and buckets, so that a bucket's
+	// exemplar in both is usually the same request's.
+	histogram := func(name, help string) *prometheus.HistogramVec {
+		h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    name,
+			Help:    help,
 			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1},
-		}, []string{"route", "method", "code"}),
+		}, []string{"route", "method", "code"})
+		reg.MustRegister(h)
+		return h
 	}
-	reg.MustRegister(a.duration)
+	a := &app{
+		tracer:   tracer,
+		labeler:  l,
+		duration: histogram("http_server_request_duration_seconds", "Duration of HTTP requests served by the demo app."),
+	}
+	if twin {
+		a.twin = histogram("http_server_request_duration_twin_seconds",
+			"The same observations as http_server_request_duration_seconds, each exemplar naming trace_id and span_id.")
+	}
 	return a
 }
 
@@ -267,16 +295,29 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Only the hex IDs the SDK generated go into the text/plain answer.
 	_, _ = fmt.Fprintf(w, "trace %s span %s\n", span.SpanContext().TraceID(), span.SpanContext().SpanID()) //nolint:gosec // G705: no request data is echoed
 
-	// The exemplar comes from the span that is still active here.
-	observer := a.duration.WithLabelValues(r.URL.Path, r.Method, fmt.Sprint(code))
-	sc := trace.SpanContextFromContext(ctx)
-	if sc.IsValid() && sc.IsSampled() {
-		observer.(prometheus.ExemplarObserver).ObserveWithExemplar(
-			time.Since(start).Seconds(), style.labels(sc.TraceID().String(), sc.SpanID().String()))
-	} else {
-		observer.Observe(time.Since(start).Seconds())
+	// The exemplar comes from the span that is still active here, sampled
+	// or not.
+	labels := []string{r.URL.Path, r.Method, fmt.Sprint(code)}
+	elapsed := time.Since(start).Seconds()
+	sc := trace.SpanFromContext(ctx).SpanContext()
+	observe(a.duration.WithLabelValues(labels...), elapsed, style.labels(sc))
+	if a.twin != nil && sc.IsValid() {
+		observe(a.twin.WithLabelValues(labels...), elapsed, prometheus.Labels{
+			"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String(),
+			"sampled": strconv.FormatBool(sc.IsSampled()), "style": style.name,
+		}) // 104 runes at most, within OpenMetrics' 128
 	}
 	span.End()
+}
+
+// observe records v with the exemplar labels, or without an exemplar when
+// there are none.
+func observe(o prometheus.Observer, v float64, exemplar prometheus.Labels) {
+	if exemplar == nil {
+		o.Observe(v)
+		return
+	}
+	o.(prometheus.ExemplarObserver).ObserveWithExemplar(v, exemplar)
 }
 
 // work simulates the request's work in a child span.
@@ -315,7 +356,7 @@ func generateLoad(ctx context.Context, base string, rate float64) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	paths := []string{"/work", "/work", "/work", "/checkout"}
-	for i := 0; ; i++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
@@ -340,46 +381,6 @@ func generateLoad(ctx context.Context, base string, rate float64) {
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
-		}(paths[i%len(paths)])
+		}(paths[rand.IntN(len(paths))]) // at random: a style list rotating in step would pin each style to a route
 	}
-}
-
-// findFreePorts asks the kernel for n distinct free ports on 127.0.0.1. They
-// are free when it returns; whoever uses them should do so soon.
-func findFreePorts(n int) ([]int, error) {
-	if n > 32 {
-		return nil, fmt.Errorf("-free-ports: at most 32, not %d", n)
-	}
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		// Keep it open until all are chosen, so none is handed out twice.
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// waitFor polls url until it answers 2xx or timeout passes.
-func waitFor(url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		resp, err := client.Get(url)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode/100 == 2 {
-				return nil
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		last = err
-		time.Sleep(250 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not answer 2xx within %s: %w", url, timeout, last)
 }

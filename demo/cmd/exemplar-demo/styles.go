@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,45 +16,82 @@ import (
 // exemplarStyle spells a trace reference as exemplar labels.
 type exemplarStyle struct {
 	name string
-	// labels turns the span's trace ID (32 lower-case hex digits) and span
-	// ID (16) into exemplar labels.
-	labels func(traceID, spanID string) prometheus.Labels
+	// labels turns the context of the span active at the observation into
+	// exemplar labels, or nil for no exemplar. Every style labels unsampled
+	// spans too, as the guides' code does: the SDK gives a head-sampled-out
+	// request valid IDs, it only never exports its spans.
+	labels func(sc trace.SpanContext) prometheus.Labels
 	// shortTraceID asks the ID generator for a trace ID whose upper 64 bits
 	// are zero, as a 64-bit (Jaeger, B3, Zipkin) tracer would make.
 	shortTraceID bool
 }
 
+// bothIDs adapts a spelling of the trace ID T and span ID S (lower-case
+// hex) and the sampled flag to a style's labels.
+func bothIDs(spell func(t, s string, _ bool) prometheus.Labels) func(trace.SpanContext) prometheus.Labels {
+	return func(sc trace.SpanContext) prometheus.Labels {
+		if !sc.IsValid() {
+			return nil
+		}
+		return spell(sc.TraceID().String(), sc.SpanID().String(), sc.IsSampled())
+	}
+}
+
 // styles are the single styles in the order "mixed" rotates through them.
 var styles = []exemplarStyle{
-	{name: "prom-client", labels: func(t, s string) prometheus.Labels {
+	{name: "prom-client", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"traceID": t, "spanID": s}
-	}},
-	{name: "otel", labels: func(t, s string) prometheus.Labels {
+	})},
+	{name: "otel", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"trace_id": t, "span_id": s}
+	})},
+	// The two guides' trace-only exemplars, written as they write them:
+	// the trace ID whenever the span has one, sampled or not.
+	// client_golang's example:
+	//	if span.SpanContext().HasTraceID() {
+	//		... prometheus.Labels{"trace_id": span.SpanContext().TraceID().String()}
+	{name: "client-golang-trace-only", labels: func(sc trace.SpanContext) prometheus.Labels {
+		if !sc.HasTraceID() {
+			return nil
+		}
+		return prometheus.Labels{"trace_id": sc.TraceID().String()}
 	}},
-	{name: "trace-only", labels: func(t, _ string) prometheus.Labels {
-		return prometheus.Labels{"traceID": t}
+	// prom-client's: { traceID: span.spanContext().traceId }.
+	{name: "prom-client-trace-only", labels: func(sc trace.SpanContext) prometheus.Labels {
+		if !sc.HasTraceID() {
+			return nil
+		}
+		return prometheus.Labels{"traceID": sc.TraceID().String()}
 	}},
-	{name: "64bit", shortTraceID: true, labels: func(t, s string) prometheus.Labels {
+	{name: "64bit", shortTraceID: true, labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"traceID": t[16:], "spanID": s}
-	}},
-	{name: "traceparent", labels: func(t, s string) prometheus.Labels {
-		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-01"}
-	}},
+	})},
+	// The trace-context styles say "sampled" whatever the head sampler
+	// decided, as before (exemplar-check's TestDemoStyles expects every
+	// one linked).
+	{name: "traceparent", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-" + "01"}
+	})},
 	// Prometheus label names cannot contain '-', so the header's name is
 	// written with underscores; the processor knows both spellings.
-	{name: "uber-trace-id", labels: func(t, s string) prometheus.Labels {
-		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:1"}
-	}},
-	{name: "b3", labels: func(t, s string) prometheus.Labels {
-		return prometheus.Labels{"b3": t + "-" + s + "-1"}
-	}},
-	{name: "upper-hex", labels: func(t, s string) prometheus.Labels {
+	{name: "uber-trace-id", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:" + "1"}
+	})},
+	{name: "b3", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
+		return prometheus.Labels{"b3": t + "-" + s + "-" + "1"}
+	})},
+	{name: "upper-hex", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"TraceID": strings.ToUpper(t), "SpanID": "0x" + strings.ToUpper(s)}
-	}},
-	{name: "invalid", labels: func(t, s string) prometheus.Labels {
+	})},
+	{name: "invalid", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"traceID": t[1:], "spanID": s} // 31 digits
-	}},
+	})},
+}
+
+// aliases are older names of styles, still accepted by -style.
+var aliases = map[string]string{
+	// The one trace-only style before there were the two guides' ones.
+	"trace-only": "prom-client-trace-only",
 }
 
 // trimZeros drops leading zeros the way Jaeger clients print IDs.
@@ -73,7 +111,7 @@ func styleNames() []string {
 }
 
 // labeler hands out the style for each request: always the same one, or
-// for "mixed" each in turn.
+// for "mixed" or a comma-separated list each in turn.
 type labeler struct {
 	name   string
 	styles []exemplarStyle
@@ -83,12 +121,21 @@ func newLabeler(name string) (*labeler, error) {
 	if name == "mixed" {
 		return &labeler{name: name, styles: styles}, nil
 	}
-	for _, s := range styles {
-		if s.name == name {
-			return &labeler{name: name, styles: []exemplarStyle{s}}, nil
+	l := &labeler{name: name}
+	for _, n := range strings.Split(name, ",") {
+		if canonical, ok := aliases[n]; ok {
+			n = canonical
 		}
+		i := slices.IndexFunc(styles, func(s exemplarStyle) bool { return s.name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown -style %q (want one of %s, or a comma-separated list)", n, strings.Join(styleNames(), ", "))
+		}
+		l.styles = append(l.styles, styles[i])
 	}
-	return nil, fmt.Errorf("unknown -style %q (want one of %s)", name, strings.Join(styleNames(), ", "))
+	if len(l.styles) == 1 {
+		l.name = l.styles[0].name
+	}
+	return l, nil
 }
 
 func (l *labeler) pick(n int64) exemplarStyle {
