@@ -433,7 +433,7 @@ func readCounters(tel *componenttest.Telemetry) map[string]int64 {
 			for _, dp := range sum.DataPoints {
 				var attrs []string
 				for _, kv := range dp.Attributes.ToSlice() {
-					attrs = append(attrs, string(kv.Key)+"="+kv.Value.Emit())
+					attrs = append(attrs, string(kv.Key)+"="+kv.Value.String())
 				}
 				out[name+"{"+strings.Join(attrs, ",")+"}"] += dp.Value
 			}
@@ -499,12 +499,12 @@ func (f twinFacts) String() string {
 		f.exemplars, f.judged, f.twins, f.pairs)
 }
 
-// count is how many judged exemplars of the style (trace-only ones: of
-// either trace-only style) and sampling had any outcome.
-func (f twinFacts) count(traceOnly, sampled bool) int {
+// unsampled is how many judged exemplars of sampled-out traces, of the
+// trace-only styles or the others, had any outcome.
+func (f twinFacts) unsampled(traceOnly bool) int {
 	n := 0
 	for k, c := range f.outcomes {
-		if twinTraceOnly[k.style] == traceOnly && k.sampled == sampled {
+		if twinTraceOnly[k.style] == traceOnly && !k.sampled {
 			n += c
 		}
 	}
@@ -524,7 +524,7 @@ func (f twinFacts) enough(v twinVariant) bool {
 			return false
 		}
 	}
-	return f.count(true, false) >= twinMinUnsampled && f.count(false, false) >= twinMinUnsampled
+	return f.unsampled(true) >= twinMinUnsampled && f.unsampled(false) >= twinMinUnsampled
 }
 
 // readTwinFacts pairs the demo histogram's exemplars with the twins of the
@@ -608,7 +608,7 @@ func (f twinFacts) check(t *testing.T, v twinVariant) {
 	t.Helper()
 	if !f.enough(v) {
 		t.Errorf("too few exemplars to judge: %s; %d unsampled trace-only, %d unsampled naming both IDs; want at least %d compared pairs (%d per trace-only style) and %d unsampled of each kind",
-			f, f.count(true, false), f.count(false, false), twinMinPairs, twinMinPairsPerStyle, twinMinUnsampled)
+			f, f.unsampled(true), f.unsampled(false), twinMinPairs, twinMinPairsPerStyle, twinMinUnsampled)
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(f.outcomes), compareTwinKeys) {
 		if want := v.want(k.style, k.sampled); k.outcome != want {
