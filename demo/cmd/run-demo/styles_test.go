@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// consoleAPI serves two pages of distinct exemplars and the spans of
+// their traces, as the stand-in's console API does.
+func consoleAPI(t *testing.T, traceHits *int) *httptest.Server {
+	t.Helper()
+	link := func(trace, span string, resolved bool) string {
+		return fmt.Sprintf(`{"span_name":"projects/p/traces/%s/spans/%s","trace_id":"%s","span_id":"%s","resolved":%v}`, trace, span, trace, span, resolved)
+	}
+	const (
+		t1 = "11111111111111111111111111111111"
+		t2 = "22222222222222222222222222222222"
+		t3 = "33333333333333333333333333333333"
+	)
+	pages := map[string]string{
+		"": `{"exemplars":[` + link(t1, "aaaaaaaaaaaaaaaa", true) + `,{"span_name":null,"resolved":false},` +
+			link(t2, "bbbbbbbbbbbbbbbb", true) + `],"next_page_token":"3"}`,
+		"3": `{"exemplars":[` + link(t3, "cccccccccccccccc", false) + `,` + link(t1, "dddddddddddddddd", true) + `,` +
+			link(t2, "eeeeeeeeeeeeeeee", true) + `],"next_page_token":""}`,
+	}
+	spans := map[string]string{
+		t1: `{"spans":[{"span_id":"aaaaaaaaaaaaaaaa","attributes":{"demo.exemplar_style":"traceID-only"}},` +
+			`{"span_id":"dddddddddddddddd","attributes":{"demo.exemplar_style":"b3"}}]}`,
+		t2: `{"spans":[{"span_id":"bbbbbbbbbbbbbbbb","attributes":{"demo.exemplar_style":"trace_id-only"}},` +
+			`{"span_id":"eeeeeeeeeeeeeeee","attributes":{}}]}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/exemplars" && r.URL.Query().Get("distinct") == "true":
+			body, ok := pages[r.URL.Query().Get("page_token")]
+			if !ok {
+				http.Error(w, `{"error":"page_token"}`, http.StatusBadRequest)
+				return
+			}
+			_, _ = w.Write([]byte(body))
+		case strings.HasPrefix(r.URL.Path, "/api/traces/"):
+			*traceHits++
+			body, ok := spans[strings.TrimPrefix(r.URL.Path, "/api/traces/")]
+			if !ok {
+				body = `{"spans":[]}`
+			}
+			_, _ = w.Write([]byte(body))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestResolvedStyles(t *testing.T) {
+	hits := 0
+	srv := consoleAPI(t, &hits)
+	r, err := fetchResolvedStyles(context.Background(), strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dangling link (t3) and the unlinked exemplar are not looked up;
+	// each trace is asked for once.
+	if hits != 2 {
+		t.Errorf("%d trace look-ups, want 2", hits)
+	}
+	want := `  links that resolve, by the app's style (the span's demo.exemplar_style): 4 (?=1 b3=1 traceID-only=1 trace_id-only=1)
+  trace-only exemplars linked and resolving: 2
+`
+	if got := formatStyles(r); got != want {
+		t.Errorf("formatStyles:\n%s\nwant:\n%s", got, want)
+	}
+	if got := formatStyles(resolvedStyles{}); got != "" {
+		t.Errorf("formatStyles of nothing = %q, want nothing", got)
+	}
+}
+
+func TestResolvedStylesBadAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"exemplars":"none"}`))
+	}))
+	defer srv.Close()
+	if _, err := fetchResolvedStyles(context.Background(), strings.TrimPrefix(srv.URL, "http://")); err == nil ||
+		!strings.Contains(err.Error(), "/api/exemplars: json: cannot unmarshal") {
+		t.Errorf("fetchResolvedStyles = %v, want the decoding error", err)
+	}
+}
