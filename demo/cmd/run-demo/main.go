@@ -7,32 +7,68 @@
 //
 // `make demo` (DEMO_VIEW=console, the default) runs the production pipeline
 // of examples/googlecloud.yaml against the stand-in (bin/gcp-standin),
-// prints its console URL and at the end the stand-in's /api/summary: how
-// many exemplars Cloud Monitoring received, how many are linked and how
-// many links resolve to a span Cloud Trace received. DEMO_VIEW=text runs
-// examples/local.yaml (the debug exporter writes each exemplar to the
-// collector log) and ends with exemplar_link's own counters, read from the
-// collector's Prometheus endpoint. The smoke test runs the text view and
-// passes once those counters show exemplars that the processor linked from
-// their labels and the exporter sent metric points without failures.
+// prints its console URL and at the end:
+//   - the stand-in's /api/summary: how many exemplars Cloud Monitoring
+//     received, how many are linked and how many links resolve to a span
+//     Cloud Trace received, and the resolving links by the app's style
+//     (the demo.exemplar_style attribute of the span they open), the
+//     trace-only styles (names ending in "-only") counted apart;
+//   - exemplar_link's own counters, read from the collector's Prometheus
+//     endpoint (the stand-in knows nothing of the collector): the links
+//     the app named (exemplars_linked by every source but traces) and the
+//     span IDs filled in from traces (source traces);
+//   - the links it checked against the spans (links_checked, distinct
+//     exemplars; counted only when exemplar_link is in the traces pipeline
+//     too), its dangling count beside the stand-in's. Both are read after
+//     the grace period: the app stops, the runner waits until
+//     dangling_after (DEMO_DANGLING_AFTER) and 3 s more have passed, reads
+//     until two reads a second apart agree (at most 10), then stops the
+//     collector. The stand-in's count leaves out links to spans it dropped
+//     itself for its caps (dangling_evicted).
+//
+// DEMO_VIEW=text runs examples/local.yaml (the debug exporter writes each
+// exemplar to the collector log) and ends with exemplar_link's own
+// counters. DEMO_BACKEND=prometheus runs examples/prometheus.yaml into a
+// local Prometheus (PROMETHEUS, on a free port with its remote-write
+// receiver and exemplar storage on and a temporary storage directory,
+// removed at the end), through the prometheus_remote_write exporter; so
+// that Prometheus' answer can be read by style, it runs one app per style
+// (all of them for DEMO_STYLE=mixed, sharing DEMO_RATE), each scraped as a
+// target labelled style=<style> (the scrape job in
+// DEMO_LOG_DIR/scrape-targets.yaml is merged over the example's), and ends
+// with /api/v1/query_exemplars by metric, style and label names, and the
+// processor's counters. Without a Prometheus binary it says how to
+// install one. The smoke test runs the text view and passes once the
+// counters show exemplars that the processor linked from their labels and
+// the exporter sent metric points without failures.
 //
 // Settings (environment):
 //
 //	COLLECTOR        collector binary            [ROOT/_build/otelcol-exemplarlink]
 //	DEMO_APP         demo app binary             [ROOT/bin/exemplar-demo]
 //	STANDIN          stand-in binary             [ROOT/bin/gcp-standin]
-//	DEMO_VIEW        console or text             [console; smoke: text]
-//	CONFIG           collector config            [examples/googlecloud.yaml; text view: examples/local.yaml]
+//	PROMETHEUS       Prometheus binary, a path or a name on PATH [prometheus]
+//	DEMO_BACKEND     google or prometheus        [google]
+//	DEMO_VIEW        console or text (google)    [console; smoke: text]
+//	CONFIG           collector config            [examples/googlecloud.yaml; text view: examples/local.yaml;
+//	                                              prometheus: examples/prometheus.yaml]
 //	DEMO_DURATION    seconds the demo runs       [60]
 //	SMOKE_DURATION   seconds the smoke run may take at most [40]
 //	DEMO_STYLE       exemplar label style        [mixed; smoke: mixed] (see exemplar-demo -help)
 //	DEMO_RATE        demo requests per second    [5]
+//	DEMO_LINK_ONLY_EXPORTED  1: exemplar_link's link_only_exported_spans: true [0; smoke: 0]
+//	DEMO_DANGLING_AFTER      exemplar_link's dangling_after, set on the collector's
+//	                 command line when given     [10s, the processor's default; smoke: not set]
 //	PROJECT          project of the Cloud Trace span names [demo-project]
 //	EL_LOG_LEVEL     collector log level         [debug]
 //	DEMO_LOG_DIR     where the logs go           [ROOT/_build/demo or ROOT/_build/smoke]
 //	DEMO_APP_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, HEALTH_PORT, TELEMETRY_PORT,
 //	STANDIN_PORT, CONSOLE_PORT
 //	                 ports on 127.0.0.1; "auto" (the default) picks free ones
+//	                 (the prometheus view's apps and Prometheus always take free ones)
+//
+// DEMO_LINK_ONLY_EXPORTED and DEMO_DANGLING_AFTER reach the collector as
+// --set=processors::exemplar_link::...; the config must name exemplar_link.
 //
 // Everything it starts runs in a process group of its own and is stopped on
 // exit, on Ctrl-C and on failure; every wait is bounded.

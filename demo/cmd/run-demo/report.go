@@ -237,8 +237,11 @@ func (c counters) checked() bool { _, ok := c[metricChecked]; return ok }
 // links checked against the spans, read waited after the app stopped.
 func formatLinkCounters(c counters, waited, danglingAfter time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "== exemplar_link's own counters (the collector's telemetry), read %s after the app stopped (dangling_after %s):\n",
-		waited.Round(time.Second), danglingAfter)
+	when := "as the app stopped"
+	if waited >= time.Second {
+		when = waited.Round(time.Second).String() + " after the app stopped"
+	}
+	fmt.Fprintf(&b, "== exemplar_link's own counters (the collector's telemetry), read %s (dangling_after %s):\n", when, danglingAfter)
 	fmt.Fprintf(&b, "  links the app named: %s\n", byKey(c.named()))
 	fmt.Fprintf(&b, "  span IDs filled in from traces (trace-only exemplars): %g\n", c[metricLinked][sourceTraces])
 	fmt.Fprintf(&b, "  left unlinked: %s\n", byKey(c[metricUnlinked]))

@@ -271,6 +271,9 @@ func TestLinkCounters(t *testing.T) {
 			if got := formatLinkCounters(c, 12*time.Second+300*time.Millisecond, 10*time.Second); got != tt.want {
 				t.Errorf("formatLinkCounters:\n%s\nwant:\n%s", got, tt.want)
 			}
+			if got, want := formatLinkCounters(c, 300*time.Millisecond, 10*time.Second), strings.Replace(tt.want, "12s after the app stopped", "as the app stopped", 1); got != want {
+				t.Errorf("formatLinkCounters without a wait:\n%s\nwant:\n%s", got, want)
+			}
 			if got := formatDangling(c, tt.standin); got != tt.wantTotal {
 				t.Errorf("formatDangling:\n%s\nwant:\n%s", got, tt.wantTotal)
 			}

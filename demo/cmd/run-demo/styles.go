@@ -19,14 +19,25 @@ const (
 )
 
 // resolvedStyles counts the links that resolve among the distinct
-// exemplars the stand-in holds, by the style their span names
-// (styleAttr, "?" if it has none). Links of traces past maxTraceLookups
-// are counted under "not looked up".
-type resolvedStyles map[string]int
+// exemplars the stand-in holds, by the style of their trace (styleAttr on
+// the request's span, "?" if no span of the trace has it). other counts,
+// of them, the links to another span of the trace than the one the app
+// observed the exemplar in, the request's span (a child span, say).
+// Links of traces past maxTraceLookups are counted under "not looked up".
+type resolvedStyles struct {
+	byStyle, other map[string]int
+}
+
+// traceStyle is what the runner learns of one trace: the style the
+// request's span names, and that span's ID.
+type traceStyle struct {
+	style, span string
+}
 
 // fetchResolvedStyles asks the stand-in's console API, as the console does:
 // the distinct exemplars, then the spans of each resolving link's trace.
 func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyles, error) {
+	var none resolvedStyles
 	type link struct{ trace, span string }
 	var links []link
 	token := ""
@@ -42,10 +53,10 @@ func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyle
 		}
 		body, err := get(ctx, "http://"+consoleAddr+"/api/exemplars?distinct=true&limit=5000&page_token="+url.QueryEscape(token))
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		if err := json.Unmarshal(body, &page); err != nil {
-			return nil, fmt.Errorf("/api/exemplars: %w", err)
+			return none, fmt.Errorf("/api/exemplars: %w", err)
 		}
 		for _, e := range page.Exemplars {
 			if e.SpanName != nil && e.Resolved {
@@ -56,33 +67,32 @@ func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyle
 			break
 		}
 	}
-	out := resolvedStyles{}
-	styles := map[string]map[string]string{} // trace -> span -> style
+	out := resolvedStyles{byStyle: map[string]int{}, other: map[string]int{}}
+	traces := map[string]traceStyle{}
 	for _, l := range links {
-		spans, ok := styles[l.trace]
+		tr, ok := traces[l.trace]
 		if !ok {
-			if len(styles) == maxTraceLookups {
-				out["not looked up"]++
+			if len(traces) == maxTraceLookups {
+				out.byStyle["not looked up"]++
 				continue
 			}
 			var err error
-			if spans, err = fetchSpanStyles(ctx, consoleAddr, l.trace); err != nil {
-				return nil, err
+			if tr, err = fetchTraceStyle(ctx, consoleAddr, l.trace); err != nil {
+				return resolvedStyles{}, err
 			}
-			styles[l.trace] = spans
+			traces[l.trace] = tr
 		}
-		style, ok := spans[l.span]
-		if !ok {
-			style = "?"
+		out.byStyle[tr.style]++
+		if tr.span != "" && tr.span != l.span {
+			out.other[tr.style]++
 		}
-		out[style]++
 	}
 	return out, nil
 }
 
-// fetchSpanStyles returns the style of each span of a trace (its first
-// page, which holds the demo's few spans per trace), by span ID.
-func fetchSpanStyles(ctx context.Context, consoleAddr, traceID string) (map[string]string, error) {
+// fetchTraceStyle finds the request's span in a trace (its first page,
+// which holds the demo's few spans per trace): the one with styleAttr.
+func fetchTraceStyle(ctx context.Context, consoleAddr, traceID string) (traceStyle, error) {
 	var page struct {
 		Spans []struct {
 			SpanID     string            `json:"span_id"`
@@ -91,18 +101,17 @@ func fetchSpanStyles(ctx context.Context, consoleAddr, traceID string) (map[stri
 	}
 	body, err := get(ctx, "http://"+consoleAddr+"/api/traces/"+url.PathEscape(traceID)+"?limit=5000")
 	if err != nil {
-		return nil, err
+		return traceStyle{}, err
 	}
 	if err := json.Unmarshal(body, &page); err != nil {
-		return nil, fmt.Errorf("/api/traces: %w", err)
+		return traceStyle{}, fmt.Errorf("/api/traces: %w", err)
 	}
-	out := make(map[string]string, len(page.Spans))
 	for _, sp := range page.Spans {
 		if st, ok := sp.Attributes[styleAttr]; ok {
-			out[sp.SpanID] = st
+			return traceStyle{style: st, span: sp.SpanID}, nil
 		}
 	}
-	return out, nil
+	return traceStyle{style: "?"}, nil
 }
 
 // traceOnly reports whether a style of the demo app names only the trace
@@ -111,19 +120,31 @@ func traceOnly(style string) bool { return strings.HasSuffix(style, "-only") }
 
 // formatStyles is the breakdown under the stand-in's summary.
 func formatStyles(r resolvedStyles) string {
-	if len(r) == 0 {
+	if len(r.byStyle) == 0 {
 		return ""
 	}
-	m := make(map[string]float64, len(r))
-	var only int
-	for k, v := range r {
-		m[k] = float64(v)
-		if traceOnly(k) {
-			only += v
+	count := func(m map[string]int) (map[string]float64, int) {
+		out := make(map[string]float64, len(m))
+		only := 0
+		for k, v := range m {
+			out[k] = float64(v)
+			if traceOnly(k) {
+				only += v
+			}
 		}
+		return out, only
 	}
+	all, only := count(r.byStyle)
+	other, onlyOther := count(r.other)
 	var b strings.Builder
-	fmt.Fprintf(&b, "  links that resolve, by the app's style (the span's %s): %s\n", styleAttr, byKey(m))
-	fmt.Fprintf(&b, "  trace-only exemplars linked and resolving: %d\n", only)
+	fmt.Fprintf(&b, "  links that resolve, by the app's style (%s of their trace): %s\n", styleAttr, byKey(all))
+	if len(other) > 0 {
+		fmt.Fprintf(&b, "    of them to another span of the trace than the request's, which the app observed them in: %s\n", byKey(other))
+	}
+	fmt.Fprintf(&b, "  trace-only exemplars linked and resolving: %d", only)
+	if onlyOther > 0 {
+		fmt.Fprintf(&b, " (%d to another span than the request's)", onlyOther)
+	}
+	b.WriteString("\n")
 	return b.String()
 }

@@ -20,18 +20,23 @@ func consoleAPI(t *testing.T, traceHits *int) *httptest.Server {
 		t1 = "11111111111111111111111111111111"
 		t2 = "22222222222222222222222222222222"
 		t3 = "33333333333333333333333333333333"
+		t4 = "44444444444444444444444444444444"
 	)
+	// t1: a trace-only request, linked to its span and (another
+	// exemplar) to its child span; t2: a b3 request; t3: a dangling link;
+	// t4: a trace without the style attribute.
 	pages := map[string]string{
 		"": `{"exemplars":[` + link(t1, "aaaaaaaaaaaaaaaa", true) + `,{"span_name":null,"resolved":false},` +
 			link(t2, "bbbbbbbbbbbbbbbb", true) + `],"next_page_token":"3"}`,
 		"3": `{"exemplars":[` + link(t3, "cccccccccccccccc", false) + `,` + link(t1, "dddddddddddddddd", true) + `,` +
-			link(t2, "eeeeeeeeeeeeeeee", true) + `],"next_page_token":""}`,
+			link(t4, "eeeeeeeeeeeeeeee", true) + `],"next_page_token":""}`,
 	}
 	spans := map[string]string{
 		t1: `{"spans":[{"span_id":"aaaaaaaaaaaaaaaa","attributes":{"demo.exemplar_style":"traceID-only"}},` +
-			`{"span_id":"dddddddddddddddd","attributes":{"demo.exemplar_style":"b3"}}]}`,
-		t2: `{"spans":[{"span_id":"bbbbbbbbbbbbbbbb","attributes":{"demo.exemplar_style":"trace_id-only"}},` +
-			`{"span_id":"eeeeeeeeeeeeeeee","attributes":{}}]}`,
+			`{"span_id":"dddddddddddddddd","attributes":{}}]}`,
+		t2: `{"spans":[{"span_id":"ffffffffffffffff","attributes":{}},` +
+			`{"span_id":"bbbbbbbbbbbbbbbb","attributes":{"demo.exemplar_style":"b3"}}]}`,
+		t4: `{"spans":[{"span_id":"eeeeeeeeeeeeeeee","attributes":{}}]}`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -66,14 +71,20 @@ func TestResolvedStyles(t *testing.T) {
 	}
 	// The dangling link (t3) and the unlinked exemplar are not looked up;
 	// each trace is asked for once.
-	if hits != 2 {
-		t.Errorf("%d trace look-ups, want 2", hits)
+	if hits != 3 {
+		t.Errorf("%d trace look-ups, want 3", hits)
 	}
-	want := `  links that resolve, by the app's style (the span's demo.exemplar_style): 4 (?=1 b3=1 traceID-only=1 trace_id-only=1)
-  trace-only exemplars linked and resolving: 2
+	want := `  links that resolve, by the app's style (demo.exemplar_style of their trace): 4 (?=1 b3=1 traceID-only=2)
+    of them to another span of the trace than the request's, which the app observed them in: 1 (traceID-only=1)
+  trace-only exemplars linked and resolving: 2 (1 to another span than the request's)
 `
 	if got := formatStyles(r); got != want {
 		t.Errorf("formatStyles:\n%s\nwant:\n%s", got, want)
+	}
+	if got := formatStyles(resolvedStyles{byStyle: map[string]int{"b3": 2, "trace_id-only": 1}}); got != `  links that resolve, by the app's style (demo.exemplar_style of their trace): 3 (b3=2 trace_id-only=1)
+  trace-only exemplars linked and resolving: 1
+` {
+		t.Errorf("formatStyles, every link to the request's span:\n%s", got)
 	}
 	if got := formatStyles(resolvedStyles{}); got != "" {
 		t.Errorf("formatStyles of nothing = %q, want nothing", got)
