@@ -46,6 +46,9 @@ type Exemplar struct {
 	// exactly that name: the link opens a span. A linked exemplar that
 	// does not resolve dangles.
 	Resolved bool `json:"resolved"`
+	// Evicted is true for a dangling link whose span was received and
+	// then dropped for the span caps (Summary.DanglingEvicted).
+	Evicted bool `json:"evicted"`
 }
 
 // MarshalJSON writes the exemplar with a value that JSON cannot hold (NaN,
@@ -180,7 +183,7 @@ func (s *Server) summaryLocked() Summary {
 		default:
 			sum.Linked++
 			sum.Dangling++
-			if s.spans.wasEvicted(*ex.SpanName) {
+			if ex.Evicted {
 				sum.DanglingEvicted++
 			}
 		}
@@ -369,6 +372,7 @@ func (s *Server) exemplarLocked(project string, id seriesID, ts *monitoringpb.Ti
 		ex.SpanName = &name
 		_, ex.TraceID, ex.SpanID, _ = ParseSpanName(name)
 		ex.Resolved = s.spans.byName[name] != nil
+		ex.Evicted = !ex.Resolved && s.spans.wasEvicted(name)
 	}
 	return ex
 }

@@ -3,6 +3,7 @@ package gcpstandin
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -222,6 +223,13 @@ func TestSummaryTellsEvictedSpans(t *testing.T) {
 	}
 	if got, want := s.Summary(), (Summary{Exemplars: 4, Occurrences: 4, Linked: 4, Resolved: 2, Dangling: 2, DanglingEvicted: 1, Spans: 2}); got != want {
 		t.Errorf("after a was dropped: Summary() = %s, want %s", got, want)
+	}
+	var evicted []bool
+	for _, ex := range s.Exemplars("") {
+		evicted = append(evicted, ex.Evicted)
+	}
+	if want := []bool{true, false, false, false}; !slices.Equal(evicted, want) {
+		t.Errorf("Exemplars' Evicted = %v, want %v (a dropped, d never came)", evicted, want)
 	}
 	// a again: held (resolved) now, and b dropped in its place.
 	s.addSpans([]*tracepb.Span{span("p", testTrace, ids[0], "GET /work", t0)})
