@@ -23,8 +23,11 @@
 //     the grace period: the app stops, the runner waits until
 //     dangling_after (DEMO_DANGLING_AFTER) and 3 s more have passed, reads
 //     until two reads a second apart agree (at most 10), then stops the
-//     collector. The stand-in's count leaves out links to spans it dropped
-//     itself for its caps (dangling_evicted).
+//     collector. The runner counts the stand-in's dangling links from
+//     /api/exemplars as the processor counts them, distinct by trace ID,
+//     span ID and exemplar time (the stand-in's own distinct exemplars are
+//     per series, and a twin histogram carries a link twice), leaving out
+//     links to spans the stand-in dropped itself for its caps (evicted).
 //
 // DEMO_VIEW=text runs examples/local.yaml (the debug exporter writes each
 // exemplar to the collector log) and ends with exemplar_link's own
@@ -442,13 +445,13 @@ func run(ctx context.Context, s settings, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	styles, err := fetchResolvedStyles(rctx, s.addr(portConsole))
+	links, err := fetchStandinLinks(rctx, s.addr(portConsole))
 	r.stop(standin)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n%s%s\n%s", formatSummary(s.project, sum), formatStyles(styles), formatLinkCounters(c, time.Since(appsStopped), s.danglingAfter))
-	if d := formatDangling(c, sum); d != "" {
+	fmt.Fprintf(out, "\n%s%s\n%s", formatSummary(s.project, sum), formatStyles(links), formatLinkCounters(c, time.Since(appsStopped), s.danglingAfter))
+	if d := formatDangling(c, links, sum); d != "" {
 		fmt.Fprintf(out, "\n%s", d)
 	}
 	fmt.Fprintf(out, "\nLogs: %s (the console closed with the stand-in; run again to see it)\n", s.logDir)

@@ -33,10 +33,6 @@ type standinSummary struct {
 	DroppedSpans    int `json:"dropped_spans"`
 }
 
-// neverReceived is how many links dangle because their span never reached
-// the stand-in's Cloud Trace: its own evictions left out.
-func (s standinSummary) neverReceived() int { return s.Dangling - s.DanglingEvicted }
-
 // maxAnswer bounds what the runner reads of an HTTP answer.
 const maxAnswer = 8 << 20
 
@@ -256,21 +252,22 @@ func formatLinkCounters(c counters, waited, danglingAfter time.Duration) string 
 }
 
 // formatDangling sets the processor's count of dangling links beside the
-// stand-in's, both distinct exemplars read after the grace period, the
-// stand-in's links to spans it dropped itself left out.
-func formatDangling(c counters, s standinSummary) string {
+// stand-in's, both distinct exemplars (trace ID, span ID, exemplar time)
+// read after the grace period, the stand-in's links to spans it dropped
+// itself left out.
+func formatDangling(c counters, l standinLinks, s standinSummary) string {
 	if !c.checked() {
 		return ""
 	}
-	proc, standin := c[metricChecked]["dangling"], s.neverReceived()
+	proc := c[metricChecked]["dangling"]
 	var b strings.Builder
-	b.WriteString("== Dangling links (distinct exemplars, after dangling_after):\n")
-	fmt.Fprintf(&b, "  exemplar_link: %g; the stand-in: %d (links whose span never reached its Cloud Trace", proc, standin)
-	if s.DanglingEvicted > 0 {
-		fmt.Fprintf(&b, "; %d to spans it dropped for its caps left out", s.DanglingEvicted)
+	b.WriteString("== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):\n")
+	fmt.Fprintf(&b, "  exemplar_link: %g; the stand-in: %d (links whose span never reached its Cloud Trace", proc, l.dangling)
+	if l.evicted > 0 {
+		fmt.Fprintf(&b, "; %d to spans it dropped for its caps left out", l.evicted)
 	}
 	b.WriteString(")\n")
-	switch diff := proc - float64(standin); {
+	switch diff := proc - float64(l.dangling); {
 	case diff == 0:
 		b.WriteString("  they agree\n")
 	case diff > 0:

@@ -196,18 +196,18 @@ func TestLinkCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var agreeing standinSummary
-	if err := json.Unmarshal(recorded, &agreeing); err != nil {
+	var sum standinSummary
+	if err := json.Unmarshal(recorded, &sum); err != nil {
 		t.Fatal(err)
 	}
-	agreeing.Dangling, agreeing.Linked = 4, agreeing.Linked+4
 	tests := []struct {
 		name, metrics   string
+		links           standinLinks
 		standin         standinSummary
 		want, wantTotal string
 	}{
 		{
-			name: "links checked, the stand-in agrees", metrics: string(withLinks), standin: agreeing,
+			name: "links checked, the stand-in agrees", metrics: string(withLinks), links: standinLinks{dangling: 4}, standin: sum,
 			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
   links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   span IDs filled in from traces (trace-only exemplars): 5
@@ -215,14 +215,14 @@ func TestLinkCounters(t *testing.T) {
   (these three count exemplars on every scrape, repeats included)
   links checked (distinct exemplars): 17 resolved, 4 dangling
 `,
-			wantTotal: `== Dangling links (distinct exemplars, after dangling_after):
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
   exemplar_link: 4; the stand-in: 4 (links whose span never reached its Cloud Trace)
   they agree
 `,
 		},
 		{
 			name: "the stand-in evicted spans and dropped points", metrics: string(withLinks),
-			standin: standinSummary{Linked: 9, Dangling: 5, DanglingEvicted: 2, DroppedPoints: 7},
+			links: standinLinks{dangling: 3, evicted: 2}, standin: standinSummary{Linked: 9, Dangling: 6, DanglingEvicted: 2, DroppedPoints: 7},
 			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
   links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   span IDs filled in from traces (trace-only exemplars): 5
@@ -230,13 +230,13 @@ func TestLinkCounters(t *testing.T) {
   (these three count exemplars on every scrape, repeats included)
   links checked (distinct exemplars): 17 resolved, 4 dangling
 `,
-			wantTotal: `== Dangling links (distinct exemplars, after dangling_after):
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
   exemplar_link: 4; the stand-in: 3 (links whose span never reached its Cloud Trace; 2 to spans it dropped for its caps left out)
   they differ by 1: exemplar_link checked exemplars that the stand-in does not hold (it dropped 7 points for its caps)
 `,
 		},
 		{
-			name: "the stand-in has more", metrics: string(withLinks), standin: standinSummary{Linked: 9, Dangling: 6},
+			name: "the stand-in has more", metrics: string(withLinks), links: standinLinks{dangling: 6}, standin: standinSummary{Linked: 9, Dangling: 6},
 			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
   links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   span IDs filled in from traces (trace-only exemplars): 5
@@ -244,7 +244,7 @@ func TestLinkCounters(t *testing.T) {
   (these three count exemplars on every scrape, repeats included)
   links checked (distinct exemplars): 17 resolved, 4 dangling
 `,
-			wantTotal: `== Dangling links (distinct exemplars, after dangling_after):
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
   exemplar_link: 4; the stand-in: 6 (links whose span never reached its Cloud Trace)
   they differ by 2: the stand-in holds dangling links that exemplar_link did not check
 `,
@@ -252,7 +252,7 @@ func TestLinkCounters(t *testing.T) {
 		{
 			// exemplar_link only in the metrics pipeline (or before #25):
 			// nothing to set beside the stand-in's count.
-			name: "no links checked", metrics: string(without), standin: agreeing,
+			name: "no links checked", metrics: string(without), links: standinLinks{dangling: 4}, standin: sum,
 			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
   links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   span IDs filled in from traces (trace-only exemplars): 0
@@ -274,7 +274,7 @@ func TestLinkCounters(t *testing.T) {
 			if got, want := formatLinkCounters(c, 300*time.Millisecond, 10*time.Second), strings.Replace(tt.want, "12s after the app stopped", "as the app stopped", 1); got != want {
 				t.Errorf("formatLinkCounters without a wait:\n%s\nwant:\n%s", got, want)
 			}
-			if got := formatDangling(c, tt.standin); got != tt.wantTotal {
+			if got := formatDangling(c, tt.links, tt.standin); got != tt.wantTotal {
 				t.Errorf("formatDangling:\n%s\nwant:\n%s", got, tt.wantTotal)
 			}
 		})

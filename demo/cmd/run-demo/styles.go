@@ -18,14 +18,24 @@ const (
 	maxTraceLookups  = 5000 // GET /api/traces/{id}
 )
 
-// resolvedStyles counts the links that resolve among the distinct
-// exemplars the stand-in holds, by the style of their trace (styleAttr on
-// the request's span, "?" if no span of the trace has it). other counts,
-// of them, the links to another span of the trace than the one the app
-// observed the exemplar in, the request's span (a child span, say).
-// Links of traces past maxTraceLookups are counted under "not looked up".
-type resolvedStyles struct {
-	byStyle, other map[string]int
+// standinLinks is what the runner reads of the links among the distinct
+// exemplars the stand-in holds.
+//
+// byStyle counts the links that resolve by the style of their trace
+// (styleAttr on the request's span, "?" if no span of the trace has it);
+// other counts, of them, the links to another span of the trace than the
+// one the app observed the exemplar in, the request's span (a child span,
+// say). Links of traces past maxTraceLookups are counted under "not
+// looked up".
+//
+// dangling counts the dangling links as exemplar_link's links_checked
+// does: distinct by trace ID, span ID and exemplar time (the stand-in's
+// own distinct exemplars are per series, and the app's twin histograms
+// carry the same link twice), leaving out evicted, those whose span the
+// stand-in dropped itself for its caps.
+type standinLinks struct {
+	byStyle, other    map[string]int
+	dangling, evicted int
 }
 
 // traceStyle is what the runner learns of one trace: the style the
@@ -34,12 +44,13 @@ type traceStyle struct {
 	style, span string
 }
 
-// fetchResolvedStyles asks the stand-in's console API, as the console does:
+// fetchStandinLinks asks the stand-in's console API, as the console does:
 // the distinct exemplars, then the spans of each resolving link's trace.
-func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyles, error) {
-	var none resolvedStyles
+func fetchStandinLinks(ctx context.Context, consoleAddr string) (standinLinks, error) {
+	var none standinLinks
 	type link struct{ trace, span string }
 	var links []link
+	dangling, evicted := map[string]bool{}, map[string]bool{}
 	token := ""
 	for range maxExemplarPages {
 		var page struct {
@@ -47,7 +58,9 @@ func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyle
 				SpanName *string `json:"span_name"`
 				TraceID  string  `json:"trace_id"`
 				SpanID   string  `json:"span_id"`
+				Time     string  `json:"time"`
 				Resolved bool    `json:"resolved"`
+				Evicted  bool    `json:"evicted"`
 			} `json:"exemplars"`
 			Next string `json:"next_page_token"`
 		}
@@ -59,15 +72,21 @@ func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyle
 			return none, fmt.Errorf("/api/exemplars: %w", err)
 		}
 		for _, e := range page.Exemplars {
-			if e.SpanName != nil && e.Resolved {
+			switch {
+			case e.SpanName == nil:
+			case e.Resolved:
 				links = append(links, link{e.TraceID, e.SpanID})
+			case e.Evicted:
+				evicted[e.TraceID+"/"+e.SpanID+"/"+e.Time] = true
+			default:
+				dangling[e.TraceID+"/"+e.SpanID+"/"+e.Time] = true
 			}
 		}
 		if token = page.Next; token == "" {
 			break
 		}
 	}
-	out := resolvedStyles{byStyle: map[string]int{}, other: map[string]int{}}
+	out := standinLinks{byStyle: map[string]int{}, other: map[string]int{}, dangling: len(dangling), evicted: len(evicted)}
 	traces := map[string]traceStyle{}
 	for _, l := range links {
 		tr, ok := traces[l.trace]
@@ -78,7 +97,7 @@ func fetchResolvedStyles(ctx context.Context, consoleAddr string) (resolvedStyle
 			}
 			var err error
 			if tr, err = fetchTraceStyle(ctx, consoleAddr, l.trace); err != nil {
-				return resolvedStyles{}, err
+				return standinLinks{}, err
 			}
 			traces[l.trace] = tr
 		}
@@ -119,7 +138,7 @@ func fetchTraceStyle(ctx context.Context, consoleAddr, traceID string) (traceSty
 func traceOnly(style string) bool { return strings.HasSuffix(style, "-only") }
 
 // formatStyles is the breakdown under the stand-in's summary.
-func formatStyles(r resolvedStyles) string {
+func formatStyles(r standinLinks) string {
 	if len(r.byStyle) == 0 {
 		return ""
 	}
