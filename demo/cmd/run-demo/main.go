@@ -28,6 +28,12 @@
 //     span ID and exemplar time (the stand-in's own distinct exemplars are
 //     per series, and a twin histogram carries a link twice), leaving out
 //     links to spans the stand-in dropped itself for its caps (evicted).
+//     The collector runs with the prometheus receiver's feature gate
+//     receiver.prometheusreceiver.EnableCreatedTimestampZeroIngestion:
+//     with the app's OpenMetrics _created samples a series' first point
+//     has a start time, and googlemanagedprometheus writes it instead of
+//     keeping it to itself as its reset point, so the stand-in receives
+//     every exemplar that exemplar_link checked.
 //
 // DEMO_VIEW=text runs examples/local.yaml (the debug exporter writes each
 // exemplar to the collector log) and ends with exemplar_link's own

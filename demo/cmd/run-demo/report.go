@@ -275,7 +275,9 @@ func formatDangling(c counters, l standinLinks, s standinSummary) string {
 		if s.DroppedPoints > 0 {
 			fmt.Fprintf(&b, " (it dropped %d points for its caps)", s.DroppedPoints)
 		}
-		b.WriteString("\n")
+		// The usual cause: see createdGate.
+		b.WriteString(";\n  googlemanagedprometheus writes nothing of a series' first point that has no start time\n" +
+			"  (the app exposes no OpenMetrics _created samples), exemplars included\n")
 	default:
 		fmt.Fprintf(&b, "  they differ by %g: the stand-in holds dangling links that exemplar_link did not check\n", -diff)
 	}

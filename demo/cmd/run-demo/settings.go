@@ -159,11 +159,24 @@ func (s *settings) pickPorts() error {
 
 func (s *settings) addr(i int) string { return proc.Addr(s.ports[i]) }
 
+// createdGate makes the prometheus receiver take a series' start time
+// from its OpenMetrics _created sample. Without a start time,
+// googlemanagedprometheus keeps a series' first point as its reset point
+// and writes nothing of it, its exemplars included: exemplar_link would
+// have checked exemplars the stand-in never receives, and their dangling
+// counts would differ. It needs the app to expose _created samples;
+// without them it changes nothing.
+const createdGate = "--feature-gates=receiver.prometheusreceiver.EnableCreatedTimestampZeroIngestion"
+
 // collectorArgs are the collector's arguments: the config, more config
-// sources (extra, e.g. the prometheus view's scrape targets), and the
-// exemplar_link settings the demo's variables change.
+// sources (extra, e.g. the prometheus view's scrape targets), the
+// exemplar_link settings the demo's variables change, and in the console
+// view createdGate.
 func (s *settings) collectorArgs(extra ...string) []string {
 	args := []string{"--config=" + s.config}
+	if s.view == "console" {
+		args = append(args, createdGate)
+	}
 	for _, e := range extra {
 		args = append(args, "--config="+e)
 	}

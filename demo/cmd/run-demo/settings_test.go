@@ -23,8 +23,9 @@ func TestLoad(t *testing.T) {
 					prometheus: "prometheus", danglingAfter: 10 * time.Second,
 					style: "mixed", rate: "5", project: "demo-project", logLevel: "debug", logDir: "/r/_build/demo",
 				}
-				if got := s.collectorArgs(); !slices.Equal(got, []string{"--config=/r/examples/googlecloud.yaml"}) {
-					t.Errorf("collectorArgs = %q, want only the config", got)
+				wantArgs := []string{"--config=/r/examples/googlecloud.yaml", "--feature-gates=receiver.prometheusreceiver.EnableCreatedTimestampZeroIngestion"}
+				if got := s.collectorArgs(); !slices.Equal(got, wantArgs) {
+					t.Errorf("collectorArgs = %q, want %q", got, wantArgs)
 				}
 				if s != want {
 					t.Errorf("settings\n%+v\nwant\n%+v", s, want)
