@@ -14,7 +14,7 @@ import (
 // for.
 const PrometheusInstall = "install Debian's or Ubuntu's package (sudo apt-get install prometheus, " +
 	"then sudo systemctl disable --now prometheus if you do not want its service), " +
-	"or set PROMETHEUS to a Prometheus 2.x binary (2.42 or later)"
+	"or set PROMETHEUS to a Prometheus binary (2.42 or later)"
 
 // ErrNoPrometheus is returned by FindPrometheus when there is no binary.
 var ErrNoPrometheus = errors.New("no prometheus binary")
