@@ -186,6 +186,9 @@ func formatCounters(c counters) string {
 	fmt.Fprintf(&b, "  linked:   %s\n", byKey(c[metricLinked]))
 	fmt.Fprintf(&b, "  unlinked: %s\n", byKey(c[metricUnlinked]))
 	fmt.Fprintf(&b, "  metric points sent by the exporters: %s; failed: %s\n", byKey(c[metricSent]), byKey(c[metricSendFailed]))
+	if c.checked() {
+		fmt.Fprintf(&b, "  links checked (distinct exemplars): %g resolved, %g dangling\n", c[metricChecked]["resolved"], c[metricChecked]["dangling"])
+	}
 	return b.String()
 }
 

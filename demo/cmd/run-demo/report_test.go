@@ -117,6 +117,19 @@ func TestCounters(t *testing.T) {
 `,
 		},
 		{
+			name: "links checked", metrics: `otelcol_processor_exemplar_link_exemplars_linked{source="traces"} 4
+otelcol_processor_exemplar_link_links_checked_total{result="resolved"} 3
+otelcol_processor_exemplar_link_links_checked_total{result="dangling"} 1
+otelcol_exporter_sent_metric_points{exporter="debug"} 3
+`,
+			labelLinked: 4, pass: true,
+			want: `  linked:   4 (traces=4)
+  unlinked: 0
+  metric points sent by the exporters: 3 (debug=3); failed: 0
+  links checked (distinct exemplars): 3 resolved, 1 dangling
+`,
+		},
+		{
 			// The receiver converted trace_id/span_id itself: no proof that
 			// the processor linked anything.
 			name: "only exemplar_fields",
