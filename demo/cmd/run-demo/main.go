@@ -42,7 +42,8 @@
 // receiver and exemplar storage on and a temporary storage directory,
 // removed at the end), through the prometheus_remote_write exporter; so
 // that Prometheus' answer can be read by style, it runs one app per style
-// (all of them for DEMO_STYLE=mixed, sharing DEMO_RATE), each scraped as a
+// (all of them for DEMO_STYLE=mixed, each of a comma-separated list,
+// sharing DEMO_RATE), each scraped as a
 // target labelled style=<style> (the scrape job in
 // DEMO_LOG_DIR/scrape-targets.yaml is merged over the example's), and ends
 // with /api/v1/query_exemplars by metric, style and label names, and the
@@ -525,9 +526,10 @@ func anyDone(children []*proc.Child) <-chan *proc.Child {
 	return ch
 }
 
-// promApps are the prometheus view's apps: one per style on a free port.
+// promApps are the prometheus view's apps: one per style (of all for
+// "mixed", of each in a comma-separated list) on a free port.
 func promApps(ctx context.Context, s settings) ([]appTarget, error) {
-	styles := []string{s.style}
+	styles := strings.Split(s.style, ",")
 	if s.style == "mixed" {
 		var err error
 		if styles, err = appStyles(ctx, s.app); err != nil {

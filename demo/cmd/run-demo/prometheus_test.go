@@ -149,6 +149,10 @@ func TestPromApps(t *testing.T) {
 	if len(apps) != 1 || apps[0].style != "b3" {
 		t.Fatalf("apps = %+v, want one of style b3", apps)
 	}
+	s.style = "b3,otel"
+	if two, err := promApps(context.Background(), s); err != nil || len(two) != 2 || two[0].style != "b3" || two[1].style != "otel" || two[0].addr == two[1].addr {
+		t.Errorf("apps of b3,otel = %+v (%v), want two, b3 and otel, on two ports", two, err)
+	}
 	for _, p := range s.ports {
 		if apps[0].addr == proc.Addr(p) {
 			t.Errorf("app on %s, a port picked for the collector", apps[0].addr)
