@@ -39,9 +39,10 @@ $(COLLECTOR): $(COLLECTOR_SOURCES) | $(OCB)
 	@cd $(ROOT) && GO=$(GO) $(GO) run ./tools/release check-module $(COLLECTOR_DIR) || { rm -f $@; exit 1; }
 	@touch $@
 
-# Both example configs must load and build their pipelines. `validate`
+# The example configs must load and build their pipelines. `validate`
 # creates the components but starts none, so the Google Cloud exporters look
 # for no credentials and contact nothing; the project is a dummy.
 collector-validate: $(COLLECTOR)
 	$(COLLECTOR) validate --config=$(ROOT)/examples/local.yaml
 	GOOGLE_CLOUD_PROJECT=validate-only $(COLLECTOR) validate --config=$(ROOT)/examples/googlecloud.yaml
+	$(COLLECTOR) validate --config=$(ROOT)/examples/prometheus.yaml

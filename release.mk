@@ -8,12 +8,13 @@ COLLECTOR_RELEASE := v0.165.0
 
 # The oldest release the processor module supports; its go.mod requires
 # it, so a user's collector is never forced up by this library.
-# The distribution's prometheus exporter is not served here at v0.162.0 to
-# v0.164.0 (403; checked with go mod download), only at v0.165.0 and later;
-# prometheusremotewriteexporter is served at both ends. Nothing needed to
-# change: the compat matrix's collector (tools/compat.sh) holds only the OTLP
-# receiver, exemplar_link and the debug exporter, and the distribution
-# builds only on COLLECTOR_RELEASE.
+# The compat matrix's collector (tools/compat.sh) holds the distribution's
+# exporters to Prometheus too: prometheusremotewriteexporter on every
+# release it builds (served from v0.162.0 on, its dependencies too: checked
+# with go list -m and go list -deps), the prometheus exporter only from
+# v0.165.0 on (prometheus_exporter_from in compat.sh), because the registry
+# here refuses it at v0.162.0 to v0.164.0 (403, checked with go list -m).
+# `tools/compat.sh --manifest RELEASE` prints the manifest for a release.
 COLLECTOR_MIN_RELEASE := v0.162.0
 
 # Held back: bench/ compares exemplar_link with the transform processor,

@@ -6,7 +6,9 @@
 #   make demo             run the demo app and the collector (examples/googlecloud.yaml) against the
 #                         local Cloud Monitoring + Cloud Trace stand-in for DEMO_DURATION seconds (or
 #                         Ctrl-C), with its console page; then the summary of the links
-#                         (DEMO_VIEW=text: examples/local.yaml, the debug exporter's text in the log, the processor's counters)
+#                         (DEMO_VIEW=text: examples/local.yaml, the debug exporter's text in the log, the processor's counters;
+#                         DEMO_BACKEND=prometheus: examples/prometheus.yaml into a local Prometheus, query_exemplars by style;
+#                         DEMO_LINK_ONLY_EXPORTED=1: exemplar_link with link_only_exported_spans, no dangling links)
 #   make collector-smoke  fail unless the collector links the demo app's exemplars (part of `make integration`)
 
 DEMO_APP        := $(BIN)/exemplar-demo
@@ -25,8 +27,11 @@ DEMO_DURATION  ?= 60
 SMOKE_DURATION ?= 40
 DEMO_STYLE     ?= mixed
 DEMO_VIEW      ?= console
+DEMO_BACKEND   ?= google
 PROJECT        ?= demo-project
-export DEMO_DURATION SMOKE_DURATION DEMO_STYLE DEMO_VIEW PROJECT
+export DEMO_DURATION SMOKE_DURATION DEMO_STYLE DEMO_VIEW DEMO_BACKEND PROJECT
+# Unset unless given: the runner's defaults apply (see its package doc).
+export DEMO_LINK_ONLY_EXPORTED DEMO_DANGLING_AFTER PROMETHEUS
 
 INTEGRATION_TARGETS += collector-smoke
 

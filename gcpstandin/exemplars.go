@@ -46,6 +46,9 @@ type Exemplar struct {
 	// exactly that name: the link opens a span. A linked exemplar that
 	// does not resolve dangles.
 	Resolved bool `json:"resolved"`
+	// Evicted is true for a dangling link whose span was received and
+	// then dropped for the span caps (Summary.DanglingEvicted).
+	Evicted bool `json:"evicted"`
 }
 
 // MarshalJSON writes the exemplar with a value that JSON cannot hold (NaN,
@@ -69,19 +72,25 @@ type Summary struct {
 	// counts once. Occurrences counts them on every point.
 	Exemplars   int `json:"exemplars"`
 	Occurrences int `json:"occurrences"`
-	// Linked have a SpanContext; Resolved of them name a span that was
-	// received, Dangling do not. Unlinked have no SpanContext.
+	// Linked have a SpanContext; Resolved of them name a span that is
+	// held, Dangling do not. Unlinked have no SpanContext.
 	Linked   int `json:"linked"`
 	Resolved int `json:"resolved"`
 	Dangling int `json:"dangling"`
 	Unlinked int `json:"unlinked"`
+	// DanglingEvicted counts, of Dangling, the links to a span that was
+	// received and then dropped for the span caps (the names of the last
+	// spans dropped, as many as the cap holds, are remembered): Dangling
+	// minus DanglingEvicted is the links whose span never reached Cloud
+	// Trace.
+	DanglingEvicted int `json:"dangling_evicted"`
 	// Spans is the number of spans held.
 	Spans int `json:"spans"`
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("exemplars=%d linked=%d resolved=%d dangling=%d unlinked=%d occurrences=%d spans=%d",
-		s.Exemplars, s.Linked, s.Resolved, s.Dangling, s.Unlinked, s.Occurrences, s.Spans)
+	return fmt.Sprintf("exemplars=%d linked=%d resolved=%d dangling=%d dangling_evicted=%d unlinked=%d occurrences=%d spans=%d",
+		s.Exemplars, s.Linked, s.Resolved, s.Dangling, s.DanglingEvicted, s.Unlinked, s.Occurrences, s.Spans)
 }
 
 // Exemplars returns every exemplar of the recorded points, in the order
@@ -174,6 +183,9 @@ func (s *Server) summaryLocked() Summary {
 		default:
 			sum.Linked++
 			sum.Dangling++
+			if ex.Evicted {
+				sum.DanglingEvicted++
+			}
 		}
 		return true
 	})
@@ -360,6 +372,7 @@ func (s *Server) exemplarLocked(project string, id seriesID, ts *monitoringpb.Ti
 		ex.SpanName = &name
 		_, ex.TraceID, ex.SpanID, _ = ParseSpanName(name)
 		ex.Resolved = s.spans.byName[name] != nil
+		ex.Evicted = !ex.Resolved && s.spans.wasEvicted(name)
 	}
 	return ex
 }

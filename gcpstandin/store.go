@@ -102,6 +102,12 @@ type spanStore struct {
 	byName        map[string]*tracepb.Span
 	byTrace       map[string][]*tracepb.Span
 	max, maxBytes int
+	// evicted remembers the names of the spans the caps dropped, the
+	// newest max of them (evictedOrder, oldest first; a name dropped
+	// twice is there twice), so that a link to one can be told from a
+	// link to a span that never came.
+	evicted      map[string]int
+	evictedOrder []string
 }
 
 type storedSpan struct {
@@ -110,7 +116,29 @@ type storedSpan struct {
 }
 
 func newSpanStore(maxSpans, maxBytes int) spanStore {
-	return spanStore{byName: make(map[string]*tracepb.Span), byTrace: make(map[string][]*tracepb.Span), max: maxSpans, maxBytes: maxBytes}
+	return spanStore{byName: make(map[string]*tracepb.Span), byTrace: make(map[string][]*tracepb.Span), max: maxSpans, maxBytes: maxBytes,
+		evicted: make(map[string]int)}
+}
+
+// wasEvicted reports whether a span of that name was dropped for the caps
+// (among the last max dropped) and none of that name is held now.
+func (st *spanStore) wasEvicted(name string) bool {
+	return st.evicted[name] > 0 && st.byName[name] == nil
+}
+
+// rememberEvicted notes a dropped span's name, forgetting the oldest
+// noted past max, so the memory stays bounded by the span cap.
+func (st *spanStore) rememberEvicted(name string) {
+	st.evicted[name]++
+	st.evictedOrder = append(st.evictedOrder, name)
+	if len(st.evictedOrder) > st.max {
+		old := st.evictedOrder[0]
+		st.evictedOrder[0] = ""
+		st.evictedOrder = st.evictedOrder[1:]
+		if st.evicted[old]--; st.evicted[old] <= 0 {
+			delete(st.evicted, old)
+		}
+	}
 }
 
 // add stores sp, whose name must be a valid span name, and returns how
@@ -145,6 +173,7 @@ func (st *spanStore) evictOldest() {
 	if st.byName[old.sp.GetName()] == old.sp {
 		delete(st.byName, old.sp.GetName())
 	}
+	st.rememberEvicted(old.sp.GetName())
 	_, traceID, _, _ := ParseSpanName(old.sp.GetName())
 	key := strings.ToLower(traceID)
 	spans := st.byTrace[key]

@@ -3,6 +3,7 @@ package gcpstandin
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,81 @@ func TestSpanStoreDuplicateNames(t *testing.T) {
 	}
 	if n := len(st.byTrace[testTrace]); n != 2 {
 		t.Errorf("byTrace holds %d, want 2", n)
+	}
+}
+
+// TestSummaryTellsEvictedSpans: a link whose span the caps dropped counts
+// as dangling, and also in DanglingEvicted, unlike a link whose span never
+// came; a span of that name received again resolves it.
+func TestSummaryTellsEvictedSpans(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, WithMaxSpans(2))
+	name := func(spanID string) string { return "projects/p/traces/" + testTrace + "/spans/" + spanID }
+	ids := []string{"000000000000000a", "000000000000000b", "000000000000000c", "000000000000000d"}
+	p := cumulative(0, 10*time.Second, 1, 4, 0)
+	for i, id := range ids {
+		p.Value.GetDistributionValue().Exemplars = append(p.Value.GetDistributionValue().Exemplars,
+			exemplar(t, 0.001*float64(i+1), t0.Add(time.Duration(i)*time.Second), name(id), nil))
+	}
+	if _, err := s.write(&monitoringpb.CreateTimeSeriesRequest{Name: "projects/p", TimeSeries: []*monitoringpb.TimeSeries{{
+		Metric: &metricpb.Metric{Type: histogram}, Points: []*monitoringpb.Point{p},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	// a, b, c arrive; the cap of 2 drops a; d never arrives.
+	for _, id := range ids[:3] {
+		s.addSpans([]*tracepb.Span{span("p", testTrace, id, "GET /work", t0)})
+	}
+	if got, want := s.Summary(), (Summary{Exemplars: 4, Occurrences: 4, Linked: 4, Resolved: 2, Dangling: 2, DanglingEvicted: 1, Spans: 2}); got != want {
+		t.Errorf("after a was dropped: Summary() = %s, want %s", got, want)
+	}
+	var evicted []bool
+	for _, ex := range s.Exemplars("") {
+		evicted = append(evicted, ex.Evicted)
+	}
+	if want := []bool{true, false, false, false}; !slices.Equal(evicted, want) {
+		t.Errorf("Exemplars' Evicted = %v, want %v (a dropped, d never came)", evicted, want)
+	}
+	// a again: held (resolved) now, and b dropped in its place.
+	s.addSpans([]*tracepb.Span{span("p", testTrace, ids[0], "GET /work", t0)})
+	if got, want := s.Summary(), (Summary{Exemplars: 4, Occurrences: 4, Linked: 4, Resolved: 2, Dangling: 2, DanglingEvicted: 1, Spans: 2}); got != want {
+		t.Errorf("after a came again: Summary() = %s, want %s", got, want)
+	}
+	if s.spans.wasEvicted(name(ids[0])) || !s.spans.wasEvicted(name(ids[1])) || s.spans.wasEvicted(name(ids[3])) {
+		t.Errorf("wasEvicted a, b, d = %v, %v, %v; want false, true, false",
+			s.spans.wasEvicted(name(ids[0])), s.spans.wasEvicted(name(ids[1])), s.spans.wasEvicted(name(ids[3])))
+	}
+}
+
+// TestEvictedNamesBounded: the store remembers the names of at most as
+// many dropped spans as its cap, the newest, so memory stays bounded.
+func TestEvictedNamesBounded(t *testing.T) {
+	t.Parallel()
+	st := newSpanStore(2, DefaultMaxSpanBytes)
+	var names []string
+	for i := range 10 {
+		sp := span("p", testTrace, fmt.Sprintf("%016x", i+1), "x", t0)
+		names = append(names, sp.GetName())
+		st.add(sp)
+	}
+	// Held: 9, 10; dropped: 1..8, of which 7 and 8 are remembered.
+	if len(st.evictedOrder) != 2 || len(st.evicted) != 2 {
+		t.Errorf("remembers %d names (%d in the map), want 2", len(st.evictedOrder), len(st.evicted))
+	}
+	for i, n := range names {
+		if want := i == 6 || i == 7; st.wasEvicted(n) != want {
+			t.Errorf("wasEvicted(span %d) = %v, want %v", i+1, !want, want)
+		}
+	}
+	// A name dropped twice stays remembered until both are forgotten.
+	st = newSpanStore(1, DefaultMaxSpanBytes)
+	a, b := span("p", testTrace, "000000000000000a", "x", t0), span("p", testTrace, "000000000000000b", "x", t0)
+	for _, sp := range []*tracepb.Span{a, b, a, b} {
+		st.add(sp)
+	}
+	// Dropped in order: a, b, a; remembered: the last one, a.
+	if !st.wasEvicted(a.GetName()) || st.wasEvicted(b.GetName()) || len(st.evicted) != 1 {
+		t.Errorf("after a, b, a, b with a cap of 1: wasEvicted a=%v b=%v, %d names; want true, false (held), 1",
+			st.wasEvicted(a.GetName()), st.wasEvicted(b.GetName()), len(st.evicted))
 	}
 }

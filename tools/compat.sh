@@ -6,21 +6,26 @@
 # files as they are in the work tree): move every collector module it builds
 # to that release, build it, run its unit tests. On the oldest and the newest
 # release, also build a small collector with that release's ocb (OTLP
-# receiver -> exemplar_link -> debug exporter) and check it lists
-# exemplar_link. Prints a table and exits 1 on any failure.
+# receiver -> exemplar_link -> debug, prometheus_remote_write and, where
+# the registry serves it, prometheus exporters) and check it lists them.
+# Prints a table and exits 1 on any failure.
 #
-#   tools/compat.sh [workdir]     (make compat; default _build/compat)
+#   tools/compat.sh [workdir]            (make compat; default _build/compat)
+#   tools/compat.sh --manifest RELEASE   print the collector's ocb manifest for RELEASE
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 GO=${GO:-go}
+manifest_only=
+if [ "${1:-}" = --manifest ]; then
+	manifest_only=${2:?usage: tools/compat.sh --manifest RELEASE}
+	set --
+fi
 work=${1:-$root/_build/compat}
 release_var() { sed -n "s/^$1 *:= *//p" "$root/release.mk"; }
 newest=$(release_var COLLECTOR_RELEASE)
 oldest=$(release_var COLLECTOR_MIN_RELEASE)
 minor() { local m=${1#v0.}; echo "${m%%.*}"; }
 
-rm -rf "$work" && mkdir -p "$work/logs"
-rows=()
 failed=0
 
 # step log command...: run command with its output in log; print ok or FAIL.
@@ -40,12 +45,15 @@ scratch_module() { # release dir
 	(cd "$root" && $GO run ./tools/release move "$dir" "$release")
 }
 
-collector() { # release module-dir out-dir
-	local release=$1 module=$2 out=$3 ocb="$work/bin/ocb-$1"
-	mkdir -p "$out"
-	GOBIN="$work/bin/ocb-$release.d" $GO install "go.opentelemetry.io/collector/cmd/builder@$release" &&
-		mv "$work/bin/ocb-$release.d/builder" "$ocb" || return 1
-	cat >"$out/manifest.yaml" <<YAML
+# The distribution's exporters to Prometheus go into the compat collector
+# where the module registry serves them: prometheusexporter is refused
+# (403) at v0.162.0 to v0.164.0, so it is in from this minor on (release.mk).
+prometheus_exporter_from=165
+contrib=github.com/open-telemetry/opentelemetry-collector-contrib
+
+manifest() { # release module-dir out-dir
+	local release=$1 module=$2 out=$3
+	cat <<YAML
 dist:
   name: otelcol-compat
   module: example.com/otelcol-compat
@@ -57,12 +65,43 @@ processors:
     path: $module
 exporters:
   - gomod: go.opentelemetry.io/collector/exporter/debugexporter $release
+  - gomod: $contrib/exporter/prometheusremotewriteexporter $release
 YAML
-	"$ocb" --config="$out/manifest.yaml" &&
-		"$out/dist/otelcol-compat" components | grep -q 'exemplar_link' &&
-		grep -E 'go\.opentelemetry\.io/collector/(component|pdata) ' "$out/dist/go.mod"
+	if [ "$(minor "$release")" -ge "$prometheus_exporter_from" ]; then
+		echo "  - gomod: $contrib/exporter/prometheusexporter $release"
+	fi
 }
 
+# components: the names the compat collector must list for release.
+components() {
+	echo exemplar_link
+	echo prometheus_remote_write
+	[ "$(minor "$1")" -ge "$prometheus_exporter_from" ] && echo '- name: prometheus$'
+	return 0
+}
+
+collector() { # release module-dir out-dir
+	local release=$1 module=$2 out=$3 ocb="$work/bin/ocb-$1"
+	mkdir -p "$out"
+	GOBIN="$work/bin/ocb-$release.d" $GO install "go.opentelemetry.io/collector/cmd/builder@$release" &&
+		mv "$work/bin/ocb-$release.d/builder" "$ocb" || return 1
+	manifest "$release" "$module" "$out" >"$out/manifest.yaml"
+	"$ocb" --config="$out/manifest.yaml" &&
+		"$out/dist/otelcol-compat" components >"$out/components.txt" || return 1
+	local c
+	while read -r c; do
+		grep -q -- "$c" "$out/components.txt" || { echo "compat collector $release lists no $c"; return 1; }
+	done < <(components "$release")
+	grep -E 'go\.opentelemetry\.io/collector/(component|pdata) ' "$out/dist/go.mod"
+}
+
+if [ -n "$manifest_only" ]; then
+	manifest "$manifest_only" "$root" "$work/$manifest_only/collector"
+	exit 0
+fi
+
+rm -rf "$work" && mkdir -p "$work/logs"
+rows=()
 for ((m = $(minor "$oldest"); m <= $(minor "$newest"); m++)); do
 	release="v0.$m.0"
 	dir="$work/$release/module"

@@ -1,7 +1,8 @@
 // Package proc runs the binaries of the demo and the end-to-end tests as
 // child processes: each in a process group of its own with its output in a
 // log file, stopped with a bounded grace period, waited on with bounded
-// health checks. `make demo` (demo/cmd/run-demo) and e2e's
+// health checks; StartPrometheus runs a local Prometheus that takes remote
+// write and stores exemplars. `make demo` (demo/cmd/run-demo) and e2e's
 // TestStandinPipeline use it; it returns errors and leaves reporting to
 // them.
 package proc

@@ -24,8 +24,13 @@ type standinSummary struct {
 	Linked      int `json:"linked"`
 	Resolved    int `json:"resolved"`
 	Dangling    int `json:"dangling"`
-	Unlinked    int `json:"unlinked"`
-	Spans       int `json:"spans"`
+	// DanglingEvicted: of Dangling, links to a span the stand-in received
+	// and dropped for its caps.
+	DanglingEvicted int `json:"dangling_evicted"`
+	Unlinked        int `json:"unlinked"`
+	Spans           int `json:"spans"`
+	DroppedPoints   int `json:"dropped_points"`
+	DroppedSpans    int `json:"dropped_spans"`
 }
 
 // maxAnswer bounds what the runner reads of an HTTP answer.
@@ -71,8 +76,15 @@ func formatSummary(project string, s standinSummary) string {
 	fmt.Fprintf(&b, "== What the stand-in's Cloud Monitoring and Cloud Trace received (project %s):\n", project)
 	fmt.Fprintf(&b, "  exemplars Cloud Monitoring received: %d (distinct; %d on points counting repeats)\n", s.Exemplars, s.Occurrences)
 	fmt.Fprintf(&b, "  linked (with a Cloud Trace span link): %d; without a link: %d\n", s.Linked, s.Unlinked)
-	fmt.Fprintf(&b, "  links that resolve to a span Cloud Trace received: %d of %d; dangling: %d\n", s.Resolved, s.Linked, s.Dangling)
-	fmt.Fprintf(&b, "  spans Cloud Trace received and holds: %d\n", s.Spans)
+	fmt.Fprintf(&b, "  links that resolve to a span Cloud Trace received: %d of %d; dangling: %d", s.Resolved, s.Linked, s.Dangling)
+	if s.DanglingEvicted > 0 {
+		fmt.Fprintf(&b, " (%d of them to spans the stand-in dropped for its caps)", s.DanglingEvicted)
+	}
+	fmt.Fprintf(&b, "\n  spans Cloud Trace received and holds: %d", s.Spans)
+	if s.DroppedSpans > 0 || s.DroppedPoints > 0 {
+		fmt.Fprintf(&b, " (dropped for its caps: %d spans, %d points)", s.DroppedSpans, s.DroppedPoints)
+	}
+	b.WriteString("\n")
 	if s.Exemplars == 0 {
 		// The exporter writes a series' first point one scrape after it
 		// appears: a run under ~20 s shows none.
@@ -86,6 +98,7 @@ func formatSummary(project string, s standinSummary) string {
 const (
 	metricLinked     = "otelcol_processor_exemplar_link_exemplars_linked"
 	metricUnlinked   = "otelcol_processor_exemplar_link_exemplars_unlinked"
+	metricChecked    = "otelcol_processor_exemplar_link_links_checked"
 	metricSent       = "otelcol_exporter_sent_metric_points"
 	metricSendFailed = "otelcol_exporter_send_failed_metric_points"
 )
@@ -110,7 +123,8 @@ func parseCounters(r io.Reader) (counters, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the collector's metrics: %w", err)
 	}
-	split := map[string]string{metricLinked: "source", metricUnlinked: "reason", metricSent: "exporter", metricSendFailed: "exporter"}
+	split := map[string]string{metricLinked: "source", metricUnlinked: "reason", metricChecked: "result",
+		metricSent: "exporter", metricSendFailed: "exporter"}
 	out := make(counters)
 	for name, fam := range families {
 		base := strings.TrimSuffix(name, "_total")
@@ -172,6 +186,9 @@ func formatCounters(c counters) string {
 	fmt.Fprintf(&b, "  linked:   %s\n", byKey(c[metricLinked]))
 	fmt.Fprintf(&b, "  unlinked: %s\n", byKey(c[metricUnlinked]))
 	fmt.Fprintf(&b, "  metric points sent by the exporters: %s; failed: %s\n", byKey(c[metricSent]), byKey(c[metricSendFailed]))
+	if c.checked() {
+		fmt.Fprintf(&b, "  links checked (distinct exemplars): %g resolved, %g dangling\n", c[metricChecked]["resolved"], c[metricChecked]["dangling"])
+	}
 	return b.String()
 }
 
@@ -192,4 +209,80 @@ func byKey(m map[string]float64) string {
 		parts[i] = fmt.Sprintf("%s=%g", k, m[k])
 	}
 	return fmt.Sprintf("%g (%s)", total, strings.Join(parts, " "))
+}
+
+// sourceTraces is the exemplars_linked source of a span ID that
+// exemplar_link filled in from the spans of the traces pipeline; every
+// other source is a link the app named.
+const sourceTraces = "traces"
+
+// named are the app's own links by source: every source but traces.
+func (c counters) named() map[string]float64 {
+	out := make(map[string]float64, len(c[metricLinked]))
+	for k, v := range c[metricLinked] {
+		if k != sourceTraces {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// checked reports whether the collector counts links_checked: only when
+// exemplar_link is in the traces pipeline too (and is new enough).
+func (c counters) checked() bool { _, ok := c[metricChecked]; return ok }
+
+// formatLinkCounters is exemplar_link's side of `make demo`: the links the
+// app named and those filled from traces, what was left unlinked, and the
+// links checked against the spans, read waited after the app stopped.
+func formatLinkCounters(c counters, waited, danglingAfter time.Duration) string {
+	var b strings.Builder
+	when := "as the app stopped"
+	if waited >= time.Second {
+		when = waited.Round(time.Second).String() + " after the app stopped"
+	}
+	fmt.Fprintf(&b, "== exemplar_link's own counters (the collector's telemetry), read %s (dangling_after %s):\n", when, danglingAfter)
+	fmt.Fprintf(&b, "  links the app named: %s\n", byKey(c.named()))
+	fmt.Fprintf(&b, "  span IDs filled in from traces (trace-only exemplars): %g\n", c[metricLinked][sourceTraces])
+	fmt.Fprintf(&b, "  left unlinked: %s\n", byKey(c[metricUnlinked]))
+	b.WriteString("  (these three count exemplars on every scrape, repeats included)\n")
+	if !c.checked() {
+		b.WriteString("  links checked: none counted (exemplar_link counts them only when it is in the traces pipeline too)\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  links checked (distinct exemplars): %g resolved, %g dangling\n",
+		c[metricChecked]["resolved"], c[metricChecked]["dangling"])
+	return b.String()
+}
+
+// formatDangling sets the processor's count of dangling links beside the
+// stand-in's, both distinct exemplars (trace ID, span ID, exemplar time)
+// read after the grace period, the stand-in's links to spans it dropped
+// itself left out.
+func formatDangling(c counters, l standinLinks, s standinSummary) string {
+	if !c.checked() {
+		return ""
+	}
+	proc := c[metricChecked]["dangling"]
+	var b strings.Builder
+	b.WriteString("== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):\n")
+	fmt.Fprintf(&b, "  exemplar_link: %g; the stand-in: %d (links whose span never reached its Cloud Trace", proc, l.dangling)
+	if l.evicted > 0 {
+		fmt.Fprintf(&b, "; %d to spans it dropped for its caps left out", l.evicted)
+	}
+	b.WriteString(")\n")
+	switch diff := proc - float64(l.dangling); {
+	case diff == 0:
+		b.WriteString("  they agree\n")
+	case diff > 0:
+		fmt.Fprintf(&b, "  they differ by %g: exemplar_link checked exemplars that the stand-in does not hold", diff)
+		if s.DroppedPoints > 0 {
+			fmt.Fprintf(&b, " (it dropped %d points for its caps)", s.DroppedPoints)
+		}
+		// The usual cause: see createdGate.
+		b.WriteString(";\n  googlemanagedprometheus writes nothing of a series' first point that has no start time\n" +
+			"  (the app exposes no OpenMetrics _created samples), exemplars included\n")
+	default:
+		fmt.Fprintf(&b, "  they differ by %g: the stand-in holds dangling links that exemplar_link did not check\n", -diff)
+	}
+	return b.String()
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testdata/api-summary.json is the stand-in's /api/summary recorded after
@@ -40,6 +42,16 @@ func TestFormatSummary(t *testing.T) {
   linked (with a Cloud Trace span link): 4; without a link: 1
   links that resolve to a span Cloud Trace received: 1 of 4; dangling: 3
   spans Cloud Trace received and holds: 2
+`,
+		},
+		{
+			name: "links to spans the stand-in dropped", project: "p", status: http.StatusOK,
+			body: `{"exemplars":5,"occurrences":9,"linked":4,"resolved":1,"dangling":3,"dangling_evicted":2,"unlinked":1,"spans":2,"dropped_spans":9,"dropped_points":0}`,
+			want: `== What the stand-in's Cloud Monitoring and Cloud Trace received (project p):
+  exemplars Cloud Monitoring received: 5 (distinct; 9 on points counting repeats)
+  linked (with a Cloud Trace span link): 4; without a link: 1
+  links that resolve to a span Cloud Trace received: 1 of 4; dangling: 3 (2 of them to spans the stand-in dropped for its caps)
+  spans Cloud Trace received and holds: 2 (dropped for its caps: 9 spans, 0 points)
 `,
 		},
 		{
@@ -105,6 +117,19 @@ func TestCounters(t *testing.T) {
 `,
 		},
 		{
+			name: "links checked", metrics: `otelcol_processor_exemplar_link_exemplars_linked{source="traces"} 4
+otelcol_processor_exemplar_link_links_checked_total{result="resolved"} 3
+otelcol_processor_exemplar_link_links_checked_total{result="dangling"} 1
+otelcol_exporter_sent_metric_points{exporter="debug"} 3
+`,
+			labelLinked: 4, pass: true,
+			want: `  linked:   4 (traces=4)
+  unlinked: 0
+  metric points sent by the exporters: 3 (debug=3); failed: 0
+  links checked (distinct exemplars): 3 resolved, 1 dangling
+`,
+		},
+		{
 			// The receiver converted trace_id/span_id itself: no proof that
 			// the processor linked anything.
 			name: "only exemplar_fields",
@@ -165,5 +190,108 @@ otelcol_exporter_send_failed_metric_points_total{exporter="googlemanagedpromethe
 func TestCountersBadInput(t *testing.T) {
 	if _, err := parseCounters(strings.NewReader("otelcol_x{source=\"b3\" 4\n")); err == nil || !strings.Contains(err.Error(), "the collector's metrics") {
 		t.Errorf("parseCounters = %v, want a parse error", err)
+	}
+}
+
+// testdata/collector-metrics-links.txt is testdata/collector-metrics.txt
+// with the counters of #25 as COMMON.md names them: span IDs filled from
+// traces and the links checked.
+func TestLinkCounters(t *testing.T) {
+	withLinks, err := os.ReadFile("testdata/collector-metrics-links.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := os.ReadFile("testdata/collector-metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := os.ReadFile("testdata/api-summary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum standinSummary
+	if err := json.Unmarshal(recorded, &sum); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, metrics   string
+		links           standinLinks
+		standin         standinSummary
+		want, wantTotal string
+	}{
+		{
+			name: "links checked, the stand-in agrees", metrics: string(withLinks), links: standinLinks{dangling: 4}, standin: sum,
+			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
+  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
+  span IDs filled in from traces (trace-only exemplars): 5
+  left unlinked: 2 (invalid_value=1 missing_span_id=1)
+  (these three count exemplars on every scrape, repeats included)
+  links checked (distinct exemplars): 17 resolved, 4 dangling
+`,
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
+  exemplar_link: 4; the stand-in: 4 (links whose span never reached its Cloud Trace)
+  they agree
+`,
+		},
+		{
+			name: "the stand-in evicted spans and dropped points", metrics: string(withLinks),
+			links: standinLinks{dangling: 3, evicted: 2}, standin: standinSummary{Linked: 9, Dangling: 6, DanglingEvicted: 2, DroppedPoints: 7},
+			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
+  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
+  span IDs filled in from traces (trace-only exemplars): 5
+  left unlinked: 2 (invalid_value=1 missing_span_id=1)
+  (these three count exemplars on every scrape, repeats included)
+  links checked (distinct exemplars): 17 resolved, 4 dangling
+`,
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
+  exemplar_link: 4; the stand-in: 3 (links whose span never reached its Cloud Trace; 2 to spans it dropped for its caps left out)
+  they differ by 1: exemplar_link checked exemplars that the stand-in does not hold (it dropped 7 points for its caps);
+  googlemanagedprometheus writes nothing of a series' first point that has no start time
+  (the app exposes no OpenMetrics _created samples), exemplars included
+`,
+		},
+		{
+			name: "the stand-in has more", metrics: string(withLinks), links: standinLinks{dangling: 6}, standin: standinSummary{Linked: 9, Dangling: 6},
+			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
+  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
+  span IDs filled in from traces (trace-only exemplars): 5
+  left unlinked: 2 (invalid_value=1 missing_span_id=1)
+  (these three count exemplars on every scrape, repeats included)
+  links checked (distinct exemplars): 17 resolved, 4 dangling
+`,
+			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
+  exemplar_link: 4; the stand-in: 6 (links whose span never reached its Cloud Trace)
+  they differ by 2: the stand-in holds dangling links that exemplar_link did not check
+`,
+		},
+		{
+			// exemplar_link only in the metrics pipeline (or before #25):
+			// nothing to set beside the stand-in's count.
+			name: "no links checked", metrics: string(without), links: standinLinks{dangling: 4}, standin: sum,
+			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
+  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
+  span IDs filled in from traces (trace-only exemplars): 0
+  left unlinked: 2 (invalid_value=1 missing_span_id=1)
+  (these three count exemplars on every scrape, repeats included)
+  links checked: none counted (exemplar_link counts them only when it is in the traces pipeline too)
+`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseCounters(strings.NewReader(tt.metrics))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := formatLinkCounters(c, 12*time.Second+300*time.Millisecond, 10*time.Second); got != tt.want {
+				t.Errorf("formatLinkCounters:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if got, want := formatLinkCounters(c, 300*time.Millisecond, 10*time.Second), strings.Replace(tt.want, "12s after the app stopped", "as the app stopped", 1); got != want {
+				t.Errorf("formatLinkCounters without a wait:\n%s\nwant:\n%s", got, want)
+			}
+			if got := formatDangling(c, tt.links, tt.standin); got != tt.wantTotal {
+				t.Errorf("formatDangling:\n%s\nwant:\n%s", got, tt.wantTotal)
+			}
+		})
 	}
 }

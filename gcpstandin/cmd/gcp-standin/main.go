@@ -10,7 +10,7 @@
 //	gcp-standin: listening on 127.0.0.1:18443
 //	gcp-standin: console on http://127.0.0.1:18990/
 //	gcp-standin: requests=12 rejected=0 time_series=96 points=96 exemplars=80 exemplars_with_span_context=60 span_requests=4 spans=120 dropped_points=0 dropped_spans=0 out_of_order_points=0
-//	gcp-standin: summary: exemplars=40 linked=30 resolved=30 dangling=0 unlinked=10 occurrences=80 spans=120
+//	gcp-standin: summary: exemplars=40 linked=30 resolved=30 dangling=0 dangling_evicted=0 unlinked=10 occurrences=80 spans=120
 //
 // Point the exporters at it with `metric: {endpoint: <addr>, use_insecure:
 // true}` and `trace: {endpoint: <addr>, use_insecure: true}`. The ports
