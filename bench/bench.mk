@@ -29,6 +29,9 @@ BENCH_BYVALUE   := ^BenchmarkDetectIDsByValue$$
 # What holding batches for late spans costs a batch with nothing waiting:
 # max_wait 0s (no holder) beside the default.
 BENCH_HOLD      := ^BenchmarkHoldNothingPending$$
+# removeLabels' Clear branch, a pure speed path that benchcheck keeps
+# honest: a style whose every label goes beside one that keeps a label.
+BENCH_CLEAR     := ^BenchmarkExemplarLinkStyle$$/^style=(traceparent|upper-case_hex)$$
 
 .PHONY: bench bench-smoke
 
@@ -42,6 +45,8 @@ bench: $(BENCHSTAT)
 		|| { cat $(BENCH_OUT)/processor.txt; exit 1; }
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_STYLES)' -benchmem -count=1 -timeout 60m . > $(BENCH_OUT)/styles.txt \
 		|| { cat $(BENCH_OUT)/styles.txt; exit 1; }
+	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_CLEAR)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/clear.txt \
+		|| { cat $(BENCH_OUT)/clear.txt; exit 1; }
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_BYVALUE)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/byvalue.txt \
 		|| { cat $(BENCH_OUT)/byvalue.txt; exit 1; }
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_HOLD)' -benchmem -count=$(BENCH_COUNT) -timeout 60m . > $(BENCH_OUT)/hold.txt \
@@ -54,6 +59,8 @@ bench: $(BENCHSTAT)
 	@$(BENCHSTAT) $(BENCH_OUT)/processor.txt
 	@echo; echo "== cost by label style (10,000 exemplars of one style; one run, allocs/op ÷ 10,000 = allocs per exemplar)"
 	@$(BENCHSTAT) $(BENCH_OUT)/styles.txt
+	@echo; echo "== labels cleared (traceparent: every label goes) beside labels visited (upper-case_hex: route stays)"
+	@$(BENCHSTAT) $(BENCH_OUT)/clear.txt
 	@echo; echo "== detect_ids_by_value off and on"
 	@$(BENCHSTAT) -col /detect_ids_by_value $(BENCH_OUT)/byvalue.txt
 	@echo; echo "== holding for late spans, nothing waiting: max_wait 0s (no holder) and the default"
@@ -63,7 +70,7 @@ bench: $(BENCHSTAT)
 	@echo; echo "== traces side beside the googlecloud exporter (bench/): ns/span, allocs/op per batch"
 	@$(BENCHSTAT) -col /impl $(BENCH_OUT)/traces.txt
 	@echo; echo "== performance targets"
-	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt -traces $(BENCH_OUT)/traces.txt
+	cd $(ROOT)/bench && $(GO) run ./cmd/benchcheck -processor $(BENCH_OUT)/processor.txt -compare $(BENCH_OUT)/compare.txt -traces $(BENCH_OUT)/traces.txt -clear $(BENCH_OUT)/clear.txt
 
 bench-smoke:
 	cd $(ROOT) && $(GO) test -run '^$$' -bench '$(BENCH_PROCESSOR)|$(BENCH_STYLES)|$(BENCH_BYVALUE)|$(BENCH_HOLD)' -benchtime=1x .
