@@ -24,8 +24,12 @@ import (
 type linkChecks struct {
 	p       *exemplarLinkProcessor
 	checker *linkcheck.Checker
-	// bufs recycles the batches' link lists.
-	bufs sync.Pool
+	// buf is the batches' link list, reused by one batch at a time
+	// (bufMu.TryLock); a batch that finds it taken makes its own.
+	// BenchmarkHoldNothingPending guards it: a sync.Pool lost its lists to
+	// every garbage collection, 370 KB a 10,000-exemplar batch.
+	bufMu sync.Mutex
+	buf   []linkcheck.Link
 
 	mu sync.Mutex
 	// link is the instance's, from start to shutdown: the timer reads the
@@ -40,10 +44,6 @@ func newLinkChecks(p *exemplarLinkProcessor) *linkChecks {
 	return &linkChecks{
 		p:       p,
 		checker: linkcheck.New(p.cfg.SpanIndex.MaxCheckedLinks, p.cfg.DanglingAfter),
-		bufs: sync.Pool{New: func() any {
-			links := make([]linkcheck.Link, 0, 256)
-			return &links
-		}},
 	}
 }
 
@@ -56,18 +56,35 @@ func (p *exemplarLinkProcessor) noteLink(ex pmetric.Exemplar, trace pcommon.Trac
 	if p.checks == nil || at == 0 || at == batch.pointTime {
 		return
 	}
-	if batch.links == nil {
-		batch.links = p.checks.bufs.Get().(*[]linkcheck.Link)
+	if !batch.checking {
+		// Once per batch: most exemplars of a quiet target are older than
+		// what can be judged, and are left out here.
+		batch.checking, batch.checkAfter = true, p.checks.checker.NotJudgedUpTo(batch.traces.index)
+		batch.links, batch.ownsBuf = p.checks.takeBuf()
 	}
-	*batch.links = append(*batch.links, linkcheck.Link{TraceID: trace, SpanID: span, Time: toNanos(at)})
+	if t := toNanos(at); t > batch.checkAfter {
+		batch.links = append(batch.links, linkcheck.Link{TraceID: trace, SpanID: span, Time: t})
+	}
 }
 
-func (c *linkChecks) putLinks(links *[]linkcheck.Link) {
-	if cap(*links) > 1<<16 {
-		return // a huge batch's list is left to the garbage collector
+// takeBuf returns the shared link list when no other batch has it.
+func (c *linkChecks) takeBuf() ([]linkcheck.Link, bool) {
+	if c.bufMu.TryLock() {
+		return c.buf[:0], true
 	}
-	*links = (*links)[:0]
-	c.bufs.Put(links)
+	return nil, false
+}
+
+// putBuf gives the shared list back, keeping what it grew to unless a
+// huge batch grew it.
+func (c *linkChecks) putBuf(links []linkcheck.Link, owned bool) {
+	if !owned {
+		return
+	}
+	if cap(links) <= 1<<16 {
+		c.buf = links[:0]
+	}
+	c.bufMu.Unlock()
 }
 
 // check judges a batch's links, and those whose grace has ended; nil-safe.

@@ -149,9 +149,13 @@ type batchState struct {
 	final   bool
 	// exportedOnly: link_only_exported_spans with a traces pipeline.
 	exportedOnly bool
-	// links are the links that left, for the link check (checks.go); nil
-	// until the first.
-	links *[]linkcheck.Link
+	// links are the links that left, for the link check (checks.go), from
+	// the first (checking); checkAfter is the time up to which links are
+	// not judged; ownsBuf says links is linkChecks' shared list.
+	links      []linkcheck.Link
+	checking   bool
+	ownsBuf    bool
+	checkAfter int64
 }
 
 // processMetrics walks resource → scope → metric → data point → exemplar
@@ -192,9 +196,9 @@ func (p *exemplarLinkProcessor) newBatch() batchState {
 func (p *exemplarLinkProcessor) endBatch(ctx context.Context, batch *batchState) {
 	p.record(ctx, &batch.counts)
 	p.summary.Add(&batch.counts)
-	if batch.links != nil {
-		p.checks.check(ctx, batch.traces, *batch.links)
-		p.checks.putLinks(batch.links)
+	if batch.checking {
+		p.checks.check(ctx, batch.traces, batch.links)
+		p.checks.putBuf(batch.links, batch.ownsBuf)
 	}
 }
 

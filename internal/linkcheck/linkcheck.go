@@ -88,6 +88,15 @@ func (c *Checker) set(l *Link) *[ways]Link {
 	return &c.sets[(h>>32)*uint64(len(c.sets))>>32]
 }
 
+// NotJudgedUpTo returns the time (ns) up to which links are not judged
+// now: a caller may leave them out of Check, which would skip them.
+func (c *Checker) NotJudgedUpTo(spans Spans) int64 {
+	horizon := spans.Horizon()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return max(c.floor, horizon-1)
+}
+
 // Check takes the links that leave at now (ns): a link not judged before
 // is resolved at once when its span is held, and otherwise judged by
 // Sweep once grace has passed.
