@@ -57,7 +57,7 @@ func StartPrometheus(ctx context.Context, start func(name, logPath string, env [
 	cfg := filepath.Join(logDir, "prometheus.yml")
 	// Remote write needs no scrape job; "scrape_configs: []" keeps
 	// Prometheus from scraping itself.
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 10s\nscrape_configs: []\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 10s\nscrape_configs: []\n"), 0o600); err != nil {
 		return nil, err
 	}
 	var lastErr error
@@ -102,7 +102,7 @@ const prometheusStopGrace = 15 * time.Second
 // Stop stops Prometheus (bounded) and removes its storage.
 func (p *Prometheus) Stop(grace time.Duration) error {
 	err := p.Child.Stop(grace)
-	if rmErr := os.RemoveAll(p.Data); rmErr != nil && err == nil {
+	if rmErr := os.RemoveAll(p.Data); rmErr != nil && err == nil { //nolint:gosec // G703: StartPrometheus made this directory
 		err = rmErr
 	}
 	return err

@@ -59,7 +59,11 @@ func TestStartPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Stop(prometheusStopGrace)
+	defer func() {
+		if err := p.Stop(prometheusStopGrace); err != nil {
+			t.Error(err)
+		}
+	}()
 	// The receiver answers an empty POST with 400 (not 404: it is on).
 	resp, err := http.Post("http://"+p.Addr+"/api/v1/write", "application/x-protobuf", strings.NewReader(""))
 	if err != nil {

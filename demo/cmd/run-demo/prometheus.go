@@ -83,7 +83,7 @@ func writeScrapeTargets(path string, apps []appTarget) error {
 	for _, a := range apps {
 		fmt.Fprintf(&b, "            - targets: [%q]\n              labels: {%s: %q}\n", a.addr, styleLabel, a.style)
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // promExemplars are the exemplars /api/v1/query_exemplars gave, by metric

@@ -22,9 +22,10 @@ func consoleAPI(t *testing.T, traceHits *int) *httptest.Server {
 		t3 = "33333333333333333333333333333333"
 		t4 = "44444444444444444444444444444444"
 	)
-	dangling := func(trace, span, at string, evicted bool) string {
+	// dangling links are all of t3.
+	dangling := func(span, at string, evicted bool) string {
 		return fmt.Sprintf(`{"span_name":"projects/p/traces/%s/spans/%s","trace_id":"%s","span_id":"%s","time":"%s","resolved":false,"evicted":%v}`,
-			trace, span, trace, span, at, evicted)
+			t3, span, t3, span, at, evicted)
 	}
 	// t1: a trace-only request, linked to its span and (another
 	// exemplar) to its child span; t2: a b3 request; t3: dangling links,
@@ -34,10 +35,10 @@ func consoleAPI(t *testing.T, traceHits *int) *httptest.Server {
 		"": `{"exemplars":[` + link(t1, "aaaaaaaaaaaaaaaa", true) + `,{"span_name":null,"resolved":false},` +
 			link(t2, "bbbbbbbbbbbbbbbb", true) + `],"next_page_token":"3"}`,
 		"3": `{"exemplars":[` + link(t3, "cccccccccccccccc", false) + `,` + link(t1, "dddddddddddddddd", true) + `,` +
-			dangling(t3, "cccccccccccccccc", "2026-12-04T10:25:11.659Z", false) + `,` +
-			dangling(t3, "cccccccccccccccc", "2026-12-04T10:25:11.659Z", false) + `,` +
-			dangling(t3, "cccccccccccccccc", "2026-12-04T10:25:12.001Z", false) + `,` +
-			dangling(t3, "ffffffffffffffff", "2026-12-04T10:25:12.001Z", true) + `,` +
+			dangling("cccccccccccccccc", "2026-12-04T10:25:11.659Z", false) + `,` +
+			dangling("cccccccccccccccc", "2026-12-04T10:25:11.659Z", false) + `,` +
+			dangling("cccccccccccccccc", "2026-12-04T10:25:12.001Z", false) + `,` +
+			dangling("ffffffffffffffff", "2026-12-04T10:25:12.001Z", true) + `,` +
 			link(t4, "eeeeeeeeeeeeeeee", true) + `],"next_page_token":""}`,
 	}
 	spans := map[string]string{
