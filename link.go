@@ -27,11 +27,12 @@ func (p *exemplarLinkProcessor) linkExemplars(metricName string, exemplars pmetr
 	for j := 0; j < exemplars.Len(); j++ {
 		ex := exemplars.At(j)
 		if ex.FilteredAttributes().Len() == 0 && !batch.debug {
-			// Fast path, with the outcome linkExemplar would have: without
-			// labels an exemplar references no trace, or is linked already
-			// when both fields are set. Other cases take the general path.
+			// Fast path, with the outcome linkExemplar would have: an
+			// exemplar without labels is left alone (rule 9), or is linked
+			// already when both fields are set. Other cases take the
+			// general path.
 			switch noTrace, noSpan := ex.TraceID() == zeroTraceID, ex.SpanID() == zeroSpanID; {
-			case noTrace && noSpan:
+			case linkplan.LeftAlone(0, noTrace, noSpan):
 				continue
 			case !noTrace && !noSpan && !batch.exportedOnly:
 				batch.counts.AddLinked(linkplan.SourceExemplarFields)
