@@ -156,7 +156,7 @@ func run(ctx context.Context, o options, labeler *labeler) error {
 	mux := http.NewServeMux()
 	mux.Handle("/work", app)
 	mux.Handle("/checkout", app)
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, EnableOpenMetricsTextCreatedSamples: true}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 
 	ln, err := net.Listen("tcp", listen)
