@@ -59,7 +59,7 @@ type pendingBatch struct {
 // still come waits, and each distinct exemplar only until its first
 // wait's deadline.
 func (p *exemplarLinkProcessor) wait(ex pmetric.Exemplar, ev *linkplan.Evidence, batch *batchState) bool {
-	if batch.final || !ev.Traces.Done {
+	if !ev.Traces.Done {
 		return false
 	}
 	switch ev.Traces.Result.Outcome {

@@ -92,9 +92,9 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 			p.reader.Decode(&l.Ref, kind, v.Str())
 			switch {
 			case k == linkplan.LoneTraceIDKey:
-				p.noteLoneTraceIDKey(ev, l.Ref, kind, v)
+				p.noteIDKey(&ev.HasLoneTraceIDKey, &ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, l.Ref, kind, v)
 			case p.settings.LinkOnlyExported && k == linkplan.SpanIDKey:
-				p.noteSpanIDKey(ev, l.Ref, kind, v)
+				p.noteIDKey(&ev.HasSpanIDKey, &ev.SpanIDKeyRef, traceref.SpanIDLabel, l.Ref, kind, v)
 			}
 		} else if p.collectOthers {
 			p.collectOther(ev, i, k, v)
@@ -108,10 +108,10 @@ func (p *exemplarLinkProcessor) collect(ex pmetric.Exemplar, ev *linkplan.Eviden
 // label when the reader does not recognise it, and by-value candidates.
 func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k string, v pcommon.Value) {
 	if !p.loneTraceIDKeyIsRef && k == linkplan.LoneTraceIDKey {
-		p.noteLoneTraceIDKey(ev, traceref.Ref{}, traceref.NotReference, v)
+		p.noteIDKey(&ev.HasLoneTraceIDKey, &ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, traceref.Ref{}, traceref.NotReference, v)
 	}
 	if p.settings.LinkOnlyExported && k == linkplan.SpanIDKey {
-		p.noteSpanIDKey(ev, traceref.Ref{}, traceref.NotReference, v)
+		p.noteIDKey(&ev.HasSpanIDKey, &ev.SpanIDKeyRef, traceref.SpanIDLabel, traceref.Ref{}, traceref.NotReference, v)
 	}
 	if p.settings.DetectIDsByValue {
 		if ref, ok := p.reader.DecodeByValue(v.Str()); ok {
@@ -120,38 +120,22 @@ func (p *exemplarLinkProcessor) collectOther(ev *linkplan.Evidence, i int, k str
 	}
 }
 
-// noteLoneTraceIDKey records the exemplar's LoneTraceIDKey label, read as a
-// trace ID (ref is the label's reference when kind says it is one). A raw
-// pdata map can hold the key twice: the second makes the label unusable
-// (Problem Invalid), so Decide leaves the exemplar as it came rather than
-// overwrite one of the two.
-func (p *exemplarLinkProcessor) noteLoneTraceIDKey(ev *linkplan.Evidence, ref traceref.Ref, kind traceref.Kind, v pcommon.Value) {
-	if ev.HasLoneTraceIDKey {
-		ev.LoneTraceIDKeyRef.Problem = traceref.Invalid
+// noteIDKey records a label the processor may write, LoneTraceIDKey or
+// SpanIDKey (rule 11), into has and into, read as want (ref is the label's
+// reference when kind is want). A raw pdata map can hold the key twice:
+// the second makes the label unusable (Problem Invalid), so Decide leaves
+// the exemplar as it came rather than overwrite one of the two.
+func (p *exemplarLinkProcessor) noteIDKey(has *bool, into *traceref.Ref, want traceref.Kind, ref traceref.Ref, kind traceref.Kind, v pcommon.Value) {
+	if *has {
+		into.Problem = traceref.Invalid
 		return
 	}
-	ev.HasLoneTraceIDKey = true
-	if kind == traceref.TraceIDLabel {
-		ev.LoneTraceIDKeyRef = ref
+	*has = true
+	if kind == want {
+		*into = ref
 		return
 	}
-	p.reader.Decode(&ev.LoneTraceIDKeyRef, traceref.TraceIDLabel, v.Str())
-}
-
-// noteSpanIDKey records the exemplar's SpanIDKey label, read as a span ID,
-// which a link whose span was not exported would write (rule 11); a
-// second one makes it unusable, as for noteLoneTraceIDKey.
-func (p *exemplarLinkProcessor) noteSpanIDKey(ev *linkplan.Evidence, ref traceref.Ref, kind traceref.Kind, v pcommon.Value) {
-	if ev.HasSpanIDKey {
-		ev.SpanIDKeyRef.Problem = traceref.Invalid
-		return
-	}
-	ev.HasSpanIDKey = true
-	if kind == traceref.SpanIDLabel {
-		ev.SpanIDKeyRef = ref
-		return
-	}
-	p.reader.Decode(&ev.SpanIDKeyRef, traceref.SpanIDLabel, v.Str())
+	p.reader.Decode(into, want, v.Str())
 }
 
 // valueForLog returns a string value as it is (it is truncated when
