@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,27 +12,23 @@ import (
 	"time"
 )
 
-// testdata/api-summary.json is the stand-in's /api/summary recorded after
-// a 40 s `make demo`; testdata/collector-metrics.txt the collector's
-// /metrics recorded during a `make demo DEMO_VIEW=text`.
+// testdata/collector-metrics.txt is the collector's /metrics recorded
+// during a `make demo DEMO_VIEW=text`, before exemplar_link counted
+// links_checked.
 
 func TestFormatSummary(t *testing.T) {
-	recorded, err := os.ReadFile("testdata/api-summary.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name, body, project string
 		status              int
 		want, wantErr       string
 	}{
 		{
-			name: "recorded", body: string(recorded), project: "demo-project", status: http.StatusOK,
+			name: "recorded", body: readFile(t, "testdata/api-summary.json"), project: "demo-project", status: http.StatusOK,
 			want: `== What the stand-in's Cloud Monitoring and Cloud Trace received (project demo-project):
-  exemplars Cloud Monitoring received: 21 (distinct; 25 on points counting repeats)
-  linked (with a Cloud Trace span link): 13; without a link: 8
-  links that resolve to a span Cloud Trace received: 13 of 13; dangling: 0
-  spans Cloud Trace received and holds: 338
+  exemplars Cloud Monitoring received: 19 (distinct; 23 on points counting repeats)
+  linked (with a Cloud Trace span link): 16; without a link: 3
+  links that resolve to a span Cloud Trace received: 13 of 16; dangling: 3
+  spans Cloud Trace received and holds: 220
 `,
 		},
 		{
@@ -99,10 +96,6 @@ func TestFormatSummary(t *testing.T) {
 }
 
 func TestCounters(t *testing.T) {
-	recorded, err := os.ReadFile("testdata/collector-metrics.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name, metrics string
 		want          string
@@ -110,10 +103,18 @@ func TestCounters(t *testing.T) {
 		pass          bool
 	}{
 		{
-			name: "recorded", metrics: string(recorded), labelLinked: 16, pass: true,
+			name: "recorded", metrics: readFile(t, "testdata/collector-metrics.txt"), labelLinked: 16, pass: true,
 			want: `  linked:   19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   unlinked: 2 (invalid_value=1 missing_span_id=1)
   metric points sent by the exporters: 16 (debug=16); failed: 0
+`,
+		},
+		{
+			name: "recorded with links checked", metrics: readFile(t, "testdata/collector-metrics-links.txt"), labelLinked: 18, pass: true,
+			want: `  linked:   20 (b3=1 exemplar_fields=2 id_label=9 traceparent=1 traces=3 uber_trace_id=4)
+  unlinked: 3 (trace_not_seen=3)
+  metric points sent by the exporters: 24 (googlemanagedprometheus=24); failed: 0
+  links checked (distinct exemplars): 13 resolved, 3 dangling
 `,
 		},
 		{
@@ -193,83 +194,29 @@ func TestCountersBadInput(t *testing.T) {
 	}
 }
 
-// testdata/collector-metrics-links.txt is testdata/collector-metrics.txt
-// with the counters of #25 as COMMON.md names them: span IDs filled from
-// traces and the links checked.
+// testdata/collector-metrics-links.txt is the collector's own telemetry
+// (GET /metrics on TELEMETRY_PORT, polled once a second during the run, the
+// last answer kept: the one the runner read after the grace period) of a 30 s
+// `make demo` (mixed style, examples/googlecloud.yaml, exemplar_link in both
+// pipelines) run with _build/otelcol-exemplarlink, trimmed to the
+// exemplar_link families and a few neighbours; testdata/api-summary.json is
+// the stand-in's /api/summary of the same run, whose report said "the
+// stand-in: 3" dangling links.
+
 func TestLinkCounters(t *testing.T) {
-	withLinks, err := os.ReadFile("testdata/collector-metrics-links.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	without, err := os.ReadFile("testdata/collector-metrics.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recorded, err := os.ReadFile("testdata/api-summary.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum standinSummary
-	if err := json.Unmarshal(recorded, &sum); err != nil {
-		t.Fatal(err)
-	}
+	links := "  links the app named: 17 (b3=1 exemplar_fields=2 id_label=9 traceparent=1 uber_trace_id=4)\n" +
+		"  span IDs filled in from traces (trace-only exemplars): 3\n" +
+		"  left unlinked: 3 (trace_not_seen=3)\n" +
+		"  (these three count exemplars on every scrape, repeats included)\n" +
+		"  links checked (distinct exemplars): 13 resolved, 3 dangling\n"
 	tests := []struct {
-		name, metrics   string
-		links           standinLinks
-		standin         standinSummary
-		want, wantTotal string
+		name, file, want string
 	}{
+		{name: "links checked", file: "testdata/collector-metrics-links.txt", want: links},
 		{
-			name: "links checked, the stand-in agrees", metrics: string(withLinks), links: standinLinks{dangling: 4}, standin: sum,
-			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
-  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
-  span IDs filled in from traces (trace-only exemplars): 5
-  left unlinked: 2 (invalid_value=1 missing_span_id=1)
-  (these three count exemplars on every scrape, repeats included)
-  links checked (distinct exemplars): 17 resolved, 4 dangling
-`,
-			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
-  exemplar_link: 4; the stand-in: 4 (links whose span never reached its Cloud Trace)
-  they agree
-`,
-		},
-		{
-			name: "the stand-in evicted spans and dropped points", metrics: string(withLinks),
-			links: standinLinks{dangling: 3, evicted: 2}, standin: standinSummary{Linked: 9, Dangling: 6, DanglingEvicted: 2, DroppedPoints: 7},
-			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
-  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
-  span IDs filled in from traces (trace-only exemplars): 5
-  left unlinked: 2 (invalid_value=1 missing_span_id=1)
-  (these three count exemplars on every scrape, repeats included)
-  links checked (distinct exemplars): 17 resolved, 4 dangling
-`,
-			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
-  exemplar_link: 4; the stand-in: 3 (links whose span never reached its Cloud Trace; 2 to spans it dropped for its caps left out)
-  they differ by 1: exemplar_link checked exemplars that the stand-in does not hold (it dropped 7 points for its caps);
-  googlemanagedprometheus writes nothing of a series' first point that has no start time
-  (the app exposes no OpenMetrics _created samples), exemplars included
-`,
-		},
-		{
-			name: "the stand-in has more", metrics: string(withLinks), links: standinLinks{dangling: 6}, standin: standinSummary{Linked: 9, Dangling: 6},
-			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
-  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
-  span IDs filled in from traces (trace-only exemplars): 5
-  left unlinked: 2 (invalid_value=1 missing_span_id=1)
-  (these three count exemplars on every scrape, repeats included)
-  links checked (distinct exemplars): 17 resolved, 4 dangling
-`,
-			wantTotal: `== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):
-  exemplar_link: 4; the stand-in: 6 (links whose span never reached its Cloud Trace)
-  they differ by 2: the stand-in holds dangling links that exemplar_link did not check
-`,
-		},
-		{
-			// exemplar_link only in the metrics pipeline (or before #25):
-			// nothing to set beside the stand-in's count.
-			name: "no links checked", metrics: string(without), links: standinLinks{dangling: 4}, standin: sum,
-			want: `== exemplar_link's own counters (the collector's telemetry), read 12s after the app stopped (dangling_after 10s):
-  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
+			// exemplar_link only in the metrics pipeline (or before #25).
+			name: "no links checked", file: "testdata/collector-metrics.txt",
+			want: `  links the app named: 19 (b3=2 exemplar_fields=3 id_label=8 traceparent=3 uber_trace_id=3)
   span IDs filled in from traces (trace-only exemplars): 0
   left unlinked: 2 (invalid_value=1 missing_span_id=1)
   (these three count exemplars on every scrape, repeats included)
@@ -279,19 +226,83 @@ func TestLinkCounters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseCounters(strings.NewReader(tt.metrics))
-			if err != nil {
-				t.Fatal(err)
+			c := readCounters(t, tt.file)
+			const header = "== exemplar_link's own counters (the collector's telemetry), read %s (dangling_after 10s):\n"
+			if got, want := formatLinkCounters(c, 12*time.Second+300*time.Millisecond, 10*time.Second), fmt.Sprintf(header, "12s after the app stopped")+tt.want; got != want {
+				t.Errorf("formatLinkCounters:\n%s\nwant:\n%s", got, want)
 			}
-			if got := formatLinkCounters(c, 12*time.Second+300*time.Millisecond, 10*time.Second); got != tt.want {
-				t.Errorf("formatLinkCounters:\n%s\nwant:\n%s", got, tt.want)
-			}
-			if got, want := formatLinkCounters(c, 300*time.Millisecond, 10*time.Second), strings.Replace(tt.want, "12s after the app stopped", "as the app stopped", 1); got != want {
+			if got, want := formatLinkCounters(c, 300*time.Millisecond, 10*time.Second), fmt.Sprintf(header, "as the app stopped")+tt.want; got != want {
 				t.Errorf("formatLinkCounters without a wait:\n%s\nwant:\n%s", got, want)
-			}
-			if got := formatDangling(c, tt.links, tt.standin); got != tt.wantTotal {
-				t.Errorf("formatDangling:\n%s\nwant:\n%s", got, tt.wantTotal)
 			}
 		})
 	}
+}
+
+func TestFormatDangling(t *testing.T) {
+	withLinks := readCounters(t, "testdata/collector-metrics-links.txt")
+	var sum standinSummary
+	if err := json.Unmarshal([]byte(readFile(t, "testdata/api-summary.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	const header = "== Dangling links (distinct trace ID, span ID and exemplar time, after dangling_after):\n"
+	tests := []struct {
+		name    string
+		c       counters
+		links   standinLinks
+		standin standinSummary
+		want    string
+	}{
+		{
+			name: "the stand-in agrees", c: withLinks, links: standinLinks{dangling: 3}, standin: sum,
+			want: header + `  exemplar_link: 3; the stand-in: 3 (links whose span never reached its Cloud Trace)
+  they agree
+`,
+		},
+		{
+			name: "the stand-in evicted spans and dropped points", c: withLinks,
+			links: standinLinks{dangling: 2, evicted: 2}, standin: standinSummary{Linked: 9, Dangling: 6, DanglingEvicted: 2, DroppedPoints: 7},
+			want: header + `  exemplar_link: 3; the stand-in: 2 (links whose span never reached its Cloud Trace; 2 to spans it dropped for its caps left out)
+  they differ by 1: exemplar_link checked exemplars that the stand-in does not hold (it dropped 7 points for its caps);
+  googlemanagedprometheus writes nothing of a series' first point that has no start time
+  (the app exposes no OpenMetrics _created samples), exemplars included
+`,
+		},
+		{
+			name: "the stand-in has more", c: withLinks, links: standinLinks{dangling: 6}, standin: standinSummary{Linked: 9, Dangling: 6},
+			want: header + `  exemplar_link: 3; the stand-in: 6 (links whose span never reached its Cloud Trace)
+  they differ by 3: the stand-in holds dangling links that exemplar_link did not check
+`,
+		},
+		{
+			// Nothing to set beside the stand-in's count.
+			name: "no links checked", c: readCounters(t, "testdata/collector-metrics.txt"), links: standinLinks{dangling: 4}, standin: sum,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatDangling(tt.c, tt.links, tt.standin); got != tt.want {
+				t.Errorf("formatDangling:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// readFile returns a file of testdata.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readCounters parses a recorded exposition of the collector's telemetry.
+func readCounters(t *testing.T, path string) counters {
+	t.Helper()
+	c, err := parseCounters(strings.NewReader(readFile(t, path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
