@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,17 +15,44 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
 )
 
-// testdata/app-help.txt is `exemplar-demo -help`; testdata/query-exemplars.json
-// an answer of /api/v1/query_exemplars shaped like Prometheus 2.42's.
+// testdata/app-help.txt is `exemplar-demo -help` of the demo app in this
+// checkout, its own path written as exemplar-demo: TestAppHelp fails when
+// the two drift apart, and `go test -run TestAppHelp -update` rewrites it.
+// testdata/query-exemplars.json is an answer of /api/v1/query_exemplars
+// shaped like Prometheus 2.42's.
+
+var update = flag.Bool("update", false, "rewrite testdata/app-help.txt from the demo app's -help")
+
+// appHelpStyles are the single styles testdata/app-help.txt lists.
+var appHelpStyles = []string{"prom-client", "otel", "client-golang-trace-only", "prom-client-trace-only", "64bit",
+	"traceparent", "uber-trace-id", "b3", "upper-hex", "invalid"}
+
+func TestAppHelp(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "exemplar-demo")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../exemplar-demo")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the demo app: %v\n%s", err, out)
+	}
+	out, _ := exec.CommandContext(t.Context(), bin, "-help").CombinedOutput() //nolint:gosec // G204: the binary this test built; -help exits 0 or 2
+	got := strings.Replace(string(out), bin, "exemplar-demo", 1)
+	const golden = "testdata/app-help.txt"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readFile(t, golden); got != want {
+		t.Errorf("the demo app's -help is not %s (go test -run TestAppHelp -update rewrites it):\n%s\nwant:\n%s", golden, got, want)
+	}
+	styles, err := appStyles(t.Context(), bin)
+	if err != nil || !slices.Equal(styles, appHelpStyles) {
+		t.Errorf("appStyles(demo app) = %q, %v; want %q", styles, err, appHelpStyles)
+	}
+}
 
 func TestParseStyles(t *testing.T) {
-	help, err := os.ReadFile("testdata/app-help.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"prom-client", "otel", "trace-only", "64bit", "traceparent", "uber-trace-id", "b3", "upper-hex", "invalid"}
-	if got := parseStyles(string(help)); !slices.Equal(got, want) {
-		t.Errorf("parseStyles(app help) = %q, want %q", got, want)
+	if got := parseStyles(readFile(t, "testdata/app-help.txt")); !slices.Equal(got, appHelpStyles) {
+		t.Errorf("parseStyles(app help) = %q, want %q", got, appHelpStyles)
 	}
 	for _, tt := range []struct{ usage string }{
 		{""},
