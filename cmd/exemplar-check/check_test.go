@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,9 +30,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// demoApp is the demo app's binary, built by TestMain.
-var demoApp string
-
 var update = flag.Bool("update", false, "rewrite the golden terminal report in testdata")
 
 func TestMain(m *testing.M) {
@@ -45,11 +41,8 @@ func TestMain(m *testing.M) {
 	// As main does: the googlecloud exporter's library logs a deprecation
 	// notice with the standard logger.
 	log.SetOutput(io.Discard)
-	demoApp = filepath.Join(dir, "exemplar-demo")
-	build := exec.Command("go", "build", "-o", demoApp, "./cmd/exemplar-demo")
-	build.Dir = filepath.Join("..", "..", "demo")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the demo app: %v\n%s", err, out)
+	if demoApp, err = buildDemoApp(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -179,61 +172,6 @@ func (r jsonReport) pitfalls() []string {
 	return out
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-// startDemo runs the demo app in one label style and returns its /metrics.
-func startDemo(t *testing.T, style string) string {
-	t.Helper()
-	addr := freePort(t)
-	cmd := exec.Command(demoApp, "-listen", addr, "-otlp-endpoint", "", "-style", style, "-rate", "40", "-duration", "2m")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	waitHealthy(t, addr, &logs)
-	return "http://" + addr + "/metrics"
-}
-
-// waitHealthy polls the demo app at addr until it answers (at most 15 s),
-// then gives its load generator a moment to fill the buckets' exemplars.
-func waitHealthy(t *testing.T, addr string, logs *bytes.Buffer) {
-	t.Helper()
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := client.Get("http://" + addr + "/healthz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo app not up after 15s: %v\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	client.CloseIdleConnections()
-	time.Sleep(500 * time.Millisecond)
-}
-
 // TestDemoStyles checks the demo app in every label style against the
 // README's before/after table (section "Why"): what the stock pipeline
 // links, what exemplar_link links, and why the rest do not.
@@ -267,7 +205,7 @@ func TestDemoStyles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.style, func(t *testing.T) {
 			t.Parallel()
-			url := startDemo(t, tt.style)
+			url := startDemo(t, tt.style, "")
 			code, rep := checkJSON(t, append([]string{"--max-exemplars", "1000", url}, fast...)...)
 			assert.Equal(t, ProtocolOpenMetrics1, rep.Summary.Protocol)
 			assert.Equal(t, 2, rep.Summary.Scrapes)

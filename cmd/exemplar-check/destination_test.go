@@ -174,7 +174,7 @@ func TestDestinationDemo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			url := startDemo(t, tt.style)
+			url := startDemo(t, tt.style, "")
 			args := []string{"--destination", tt.dest, "--max-exemplars", "1000", url}
 			if tt.config != "" {
 				args = append(args, "--config", tt.config)

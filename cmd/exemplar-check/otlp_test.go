@@ -10,9 +10,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -183,46 +180,6 @@ func TestOTLPAddressInUse(t *testing.T) {
 	assert.Equal(t, 1, bytes.Count([]byte(res.stderr), []byte("\n")), res.stderr)
 }
 
-// demoHas reports whether the demo app has all the flags named (its -h
-// output names them): head sampling (-sample-ratio, -twin) is newer than
-// some checkouts of it.
-func demoHas(t *testing.T, flags ...string) bool {
-	t.Helper()
-	out, _ := exec.Command(demoApp, "-h").CombinedOutput() // -h exits 2
-	for _, f := range flags {
-		if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f) + `( |$)`).Match(out) {
-			return false
-		}
-	}
-	return true
-}
-
-// startDemoSpans runs the demo app in one label style, its spans sent with
-// OTLP/HTTP to otlp ("" for none), with further flags, and returns its
-// /metrics.
-func startDemoSpans(t *testing.T, style, otlp string, flags ...string) string {
-	t.Helper()
-	addr := freePort(t)
-	args := append([]string{"-listen", addr, "-otlp-endpoint", otlp, "-style", style, "-rate", "40", "-duration", "2m"}, flags...)
-	cmd := exec.Command(demoApp, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	waitHealthy(t, addr, &logs)
-	return "http://" + addr + "/metrics"
-}
-
 // TestOTLPDemo: the demo app with its span exporter pointed at the check
 // (--otlp-http), and without spans at all.
 func TestOTLPDemo(t *testing.T) {
@@ -230,11 +187,7 @@ func TestOTLPDemo(t *testing.T) {
 	t.Run("trace-only exemplars linked from the app's spans", func(t *testing.T) {
 		t.Parallel()
 		otlp := freePort(t)
-		var all []string
-		if demoHas(t, "sample-ratio") {
-			all = []string{"-sample-ratio", "1"} // every trace exported
-		}
-		url := startDemoSpans(t, "trace-only", otlp, all...)
+		url := startDemo(t, "trace-only", otlp, "-sample-ratio", "1") // every trace exported
 		code, rep := checkJSON(t, append([]string{"--otlp-http", otlp, "--max-exemplars", "1000", url}, fast...)...)
 		assert.Equal(t, 0, code, "%+v", rep.Summary)
 		assert.Positive(t, rep.Summary.OTLP.Spans)
@@ -253,7 +206,7 @@ func TestOTLPDemo(t *testing.T) {
 	})
 	t.Run("no spans exported: every link dangles", func(t *testing.T) {
 		t.Parallel()
-		url := startDemoSpans(t, "prom-client", "")
+		url := startDemo(t, "prom-client", "")
 		code, rep := checkJSON(t, append([]string{"--otlp-http", freePort(t), "--span-wait", "1s", "--max-exemplars", "1000", url}, fast...)...)
 		assert.Equal(t, 1, code)
 		assert.Zero(t, rep.Summary.OTLP.Spans)
@@ -276,12 +229,9 @@ func TestOTLPDemo(t *testing.T) {
 // resolves exactly when it was.
 func TestOTLPDemoSampled(t *testing.T) {
 	t.Parallel()
-	if !demoHas(t, "sample-ratio", "twin") {
-		t.Skip("the demo app has no -sample-ratio/-twin (head sampling) in this checkout")
-	}
 	const twin = "http_server_request_duration_twin_seconds"
 	otlp := freePort(t)
-	url := startDemoSpans(t, "prom-client", otlp, "-sample-ratio", "0.5", "-twin")
+	url := startDemo(t, "prom-client", otlp, "-sample-ratio", "0.5", "-twin")
 	code, rep := checkJSON(t, append([]string{"--otlp-http", otlp, "--max-exemplars", "1000", url}, fast...)...)
 	assert.Equal(t, 1, code, "sampled-out traces' links dangle")
 
