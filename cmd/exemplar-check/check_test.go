@@ -174,15 +174,24 @@ func (r jsonReport) pitfalls() []string {
 
 // TestDemoStyles checks the demo app in every label style against the
 // README's before/after table (section "Why"): what the stock pipeline
-// links, what exemplar_link links, and why the rest do not.
+// links, what exemplar_link links, and why the rest do not. The app samples
+// every trace, or none (sampledOut): the trace-context styles then carry
+// the sampled flag off, as a real SDK writes it.
 func TestDemoStyles(t *testing.T) {
 	t.Parallel()
 	const metric = "http_server_request_duration_seconds"
+	unsampled := func(label, suffix string) func(t *testing.T, r jsonRecord) {
+		return func(t *testing.T, r jsonRecord) {
+			assert.True(t, strings.HasSuffix(r.LabelsIn[label], suffix), "%s flags unsampled: %+v", label, r.LabelsIn)
+		}
+	}
 	tests := []struct {
 		style       string
+		sampledOut  bool
 		linked      bool
 		stockLinked bool
 		reason      string
+		pitfall     string
 		check       func(t *testing.T, r jsonRecord)
 	}{
 		{style: "prom-client", linked: true},
@@ -194,7 +203,10 @@ func TestDemoStyles(t *testing.T) {
 		{style: "traceparent", linked: true},
 		{style: "uber-trace-id", linked: true},
 		{style: "b3", linked: true},
-		{style: "trace-only", reason: "missing_span_id", check: func(t *testing.T, r jsonRecord) {
+		{style: "traceparent", sampledOut: true, reason: "unsampled", pitfall: PitfallUnsampled, check: unsampled("traceparent", "-00")},
+		{style: "uber-trace-id", sampledOut: true, reason: "unsampled", pitfall: PitfallUnsampled, check: unsampled("uber_trace_id", ":0")},
+		{style: "b3", sampledOut: true, reason: "unsampled", pitfall: PitfallUnsampled, check: unsampled("b3", "-0")},
+		{style: "trace-only", reason: "missing_span_id", pitfall: PitfallTraceWithoutSpan, check: func(t *testing.T, r jsonRecord) {
 			assert.Equal(t, r.LabelsIn["traceID"], r.DroppedLabels["trace_id"], "kept as dropped trace_id")
 		}},
 		{style: "invalid", reason: "invalid_value", check: func(t *testing.T, r jsonRecord) {
@@ -203,9 +215,13 @@ func TestDemoStyles(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.style, func(t *testing.T) {
+		name, ratio := tt.style, "1"
+		if tt.sampledOut {
+			name, ratio = tt.style+" sampled out", "0"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			url := startDemo(t, tt.style, "")
+			url := startDemo(t, tt.style, "", "-sample-ratio", ratio)
 			code, rep := checkJSON(t, append([]string{"--max-exemplars", "1000", url}, fast...)...)
 			assert.Equal(t, ProtocolOpenMetrics1, rep.Summary.Protocol)
 			assert.Equal(t, 2, rep.Summary.Scrapes)
@@ -237,8 +253,8 @@ func TestDemoStyles(t *testing.T) {
 				wantCode = 0
 			}
 			assert.Equal(t, wantCode, code)
-			if tt.style == "trace-only" {
-				assert.Contains(t, rep.pitfalls(), PitfallTraceWithoutSpan)
+			if tt.pitfall != "" {
+				assert.Contains(t, rep.pitfalls(), tt.pitfall)
 			}
 		})
 	}

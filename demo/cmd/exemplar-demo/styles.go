@@ -66,19 +66,18 @@ var styles = []exemplarStyle{
 	{name: "64bit", shortTraceID: true, labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"traceID": t[16:], "spanID": s}
 	})},
-	// The trace-context styles say "sampled" whatever the head sampler
-	// decided, as before (exemplar-check's TestDemoStyles expects every
-	// one linked).
-	{name: "traceparent", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
-		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-" + "01"}
+	// The trace-context styles carry the head sampler's decision as a real
+	// SDK's propagator writes it: sampled 01/1, sampled-out 00/0.
+	{name: "traceparent", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
+		return prometheus.Labels{"traceparent": "00-" + t + "-" + s + "-0" + sampledDigit(sampled)}
 	})},
 	// Prometheus label names cannot contain '-', so the header's name is
 	// written with underscores; the processor knows both spellings.
-	{name: "uber-trace-id", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
-		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:" + "1"}
+	{name: "uber-trace-id", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
+		return prometheus.Labels{"uber_trace_id": trimZeros(t) + ":" + trimZeros(s) + ":0:" + sampledDigit(sampled)}
 	})},
-	{name: "b3", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
-		return prometheus.Labels{"b3": t + "-" + s + "-" + "1"}
+	{name: "b3", labels: bothIDs(func(t, s string, sampled bool) prometheus.Labels {
+		return prometheus.Labels{"b3": t + "-" + s + "-" + sampledDigit(sampled)}
 	})},
 	{name: "upper-hex", labels: bothIDs(func(t, s string, _ bool) prometheus.Labels {
 		return prometheus.Labels{"TraceID": strings.ToUpper(t), "SpanID": "0x" + strings.ToUpper(s)}
@@ -92,6 +91,15 @@ var styles = []exemplarStyle{
 var aliases = map[string]string{
 	// The one trace-only style before there were the two guides' ones.
 	"trace-only": "prom-client-trace-only",
+}
+
+// sampledDigit is the sampled bit of the trace-context flags: traceparent's
+// flags 01/00, uber-trace-id's flags 1/0 and b3's sampling state 1/0.
+func sampledDigit(sampled bool) string {
+	if sampled {
+		return "1"
+	}
+	return "0"
 }
 
 // trimZeros drops leading zeros the way Jaeger clients print IDs.

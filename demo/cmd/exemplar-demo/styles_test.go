@@ -28,7 +28,8 @@ func spanContext(t *testing.T, sampled bool) trace.SpanContext {
 
 // TestStylesLabelUnsampledSpans: every style gives an exemplar for a
 // head-sampled-out span too, as the guides' code does; the guides'
-// trace-only styles exactly their one label.
+// trace-only styles exactly their one label; the trace-context styles the
+// sampled flag as the SDK decided it.
 func TestStylesLabelUnsampledSpans(t *testing.T) {
 	t.Parallel()
 	const T, S = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
@@ -36,9 +37,9 @@ func TestStylesLabelUnsampledSpans(t *testing.T) {
 		"client-golang-trace-only": {{"trace_id": T}, {"trace_id": T}},
 		"prom-client-trace-only":   {{"traceID": T}, {"traceID": T}},
 		"prom-client":              {{"traceID": T, "spanID": S}, {"traceID": T, "spanID": S}},
-		"traceparent":              {{"traceparent": "00-" + T + "-" + S + "-01"}, {"traceparent": "00-" + T + "-" + S + "-01"}},
-		"b3":                       {{"b3": T + "-" + S + "-1"}, {"b3": T + "-" + S + "-1"}},
-		"uber-trace-id":            {{"uber_trace_id": T + ":f067aa0ba902b7:0:1"}, {"uber_trace_id": T + ":f067aa0ba902b7:0:1"}},
+		"traceparent":              {{"traceparent": "00-" + T + "-" + S + "-01"}, {"traceparent": "00-" + T + "-" + S + "-00"}},
+		"b3":                       {{"b3": T + "-" + S + "-1"}, {"b3": T + "-" + S + "-0"}},
+		"uber-trace-id":            {{"uber_trace_id": T + ":f067aa0ba902b7:0:1"}, {"uber_trace_id": T + ":f067aa0ba902b7:0:0"}},
 	}
 	for _, s := range styles {
 		for i, sampled := range []bool{true, false} {
