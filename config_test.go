@@ -14,22 +14,29 @@ import (
 	"github.com/exemplarlink/exemplarlinkprocessor/internal/metadata"
 )
 
+// TestLoadConfig loads every component ID of testdata/config.yaml into the
+// factory's default config: valid ones must equal expected, invalid ones
+// fail Validate (errorMessage, exactly) or Unmarshal (unmarshalError, a
+// part of the message).
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
+	with := func(change func(*Config)) *Config {
+		c := defaultConfig()
+		change(c)
+		return c
+	}
 
 	tests := []struct {
-		id           component.ID
-		expected     *Config
-		errorMessage string
+		name           string
+		expected       *Config
+		errorMessage   string
+		unmarshalError string
 	}{
+		{name: "", expected: defaultConfig()},
 		{
-			id:       component.NewID(metadata.Type),
-			expected: defaultConfig(),
-		},
-		{
-			id: component.NewIDWithName(metadata.Type, "custom"),
+			name: "custom",
 			expected: &Config{
 				BuiltinLabelNames:     false,
 				TraceIDLabels:         []string{"tid"},
@@ -49,77 +56,43 @@ func TestLoadConfig(t *testing.T) {
 					MaxResolutions:  0,
 					MaxCheckedLinks: 1000,
 				},
-				Wait: defaultConfig().Wait,
+				Wait: WaitConfig{MaxWait: 2 * time.Second, MaxHeldBatches: 10, MaxHeldBytes: 1 << 20},
 			},
 		},
-		{
-			id: component.NewIDWithName(metadata.Type, "summary_off"),
-			expected: func() *Config {
-				c := defaultConfig()
-				c.SummaryInterval = 0
-				return c
-			}(),
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "empty_name"),
-			errorMessage: `trace_id_labels: "" is not a label name`,
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "listed_twice"),
-			errorMessage: `span_id_labels: "sid" is listed twice`,
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "listed_for_trace_and_span"),
-			errorMessage: `span_id_labels: "request_ref" is also listed in trace_id_labels`,
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "no_trace_source"),
-			errorMessage: "builtin_label_names: is false, so trace_id_labels or trace_context_labels must name at least one label",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "bad_trace_only_mode"),
-			errorMessage: `trace_only_exemplars: "both" is not one of "label", "field"`,
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "negative_interval"),
-			errorMessage: "summary_interval: must not be negative, got -1s",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "no_spans"),
-			errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 0",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "too_many_spans"),
-			errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 16777217",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "short_max_age"),
-			errorMessage: "span_index::max_age: must be at least 1s, got 500ms",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "negative_resolutions"),
-			errorMessage: "span_index::max_resolutions: must be between 0 and 16777216, got -1",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "short_dangling_after"),
-			errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 500ms",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "dangling_after_past_max_age"),
-			errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 3m0s",
-		},
-		{
-			id:           component.NewIDWithName(metadata.Type, "negative_checked_links"),
-			errorMessage: "span_index::max_checked_links: must be between 0 and 16777216, got -1",
-		},
+		{name: "summary_off", expected: with(func(c *Config) { c.SummaryInterval = 0 })},
+		{name: "wait_off", expected: with(func(c *Config) { c.Wait.MaxWait = 0 })},
+		{name: "unknown_key", unmarshalError: "trace_labels"},
+		{name: "empty_name", errorMessage: `trace_id_labels: "" is not a label name`},
+		{name: "listed_twice", errorMessage: `span_id_labels: "sid" is listed twice`},
+		{name: "listed_for_trace_and_span", errorMessage: `span_id_labels: "request_ref" is also listed in trace_id_labels`},
+		{name: "no_trace_source", errorMessage: "builtin_label_names: is false, so trace_id_labels or trace_context_labels must name at least one label"},
+		{name: "bad_trace_only_mode", errorMessage: `trace_only_exemplars: "both" is not one of "label", "field"`},
+		{name: "negative_interval", errorMessage: "summary_interval: must not be negative, got -1s"},
+		{name: "no_spans", errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 0"},
+		{name: "too_many_spans", errorMessage: "span_index::max_spans: must be between 1 and 16777216, got 16777217"},
+		{name: "short_max_age", errorMessage: "span_index::max_age: must be at least 1s, got 500ms"},
+		{name: "negative_resolutions", errorMessage: "span_index::max_resolutions: must be between 0 and 16777216, got -1"},
+		{name: "short_dangling_after", errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 500ms"},
+		{name: "dangling_after_past_max_age", errorMessage: "dangling_after: must be between 1s and span_index::max_age (2m0s), got 3m0s"},
+		{name: "negative_checked_links", errorMessage: "span_index::max_checked_links: must be between 0 and 16777216, got -1"},
+		{name: "negative_wait", errorMessage: "wait::max_wait: must be between 0s and 1m0s, got -1s"},
+		{name: "long_wait", errorMessage: "wait::max_wait: must be between 0s and 1m0s, got 1m1s"},
+		{name: "no_batches", errorMessage: "wait::max_held_batches: must be at least 1, got 0"},
+		{name: "no_bytes", errorMessage: "wait::max_held_bytes: must be at least 1, got 0"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.id.String(), func(t *testing.T) {
+		id := component.NewIDWithName(metadata.Type, tt.name)
+		t.Run(id.String(), func(t *testing.T) {
 			t.Parallel()
 			cfg := NewFactory().CreateDefaultConfig()
-			sub, err := cm.Sub(tt.id.String())
+			sub, err := cm.Sub(id.String())
 			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
+			err = sub.Unmarshal(cfg)
+			if tt.unmarshalError != "" {
+				assert.ErrorContains(t, err, tt.unmarshalError)
+				return
+			}
+			require.NoError(t, err)
 			if tt.errorMessage != "" {
 				assert.EqualError(t, confmap.Validate(cfg), tt.errorMessage)
 				return
@@ -128,17 +101,6 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.expected, cfg)
 		})
 	}
-}
-
-func TestUnknownConfigKeyIsRejected(t *testing.T) {
-	t.Parallel()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "unknown_key").String())
-	require.NoError(t, err)
-	err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "trace_labels")
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {

@@ -2,17 +2,12 @@ package main
 
 import (
 	"cmp"
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -95,87 +90,6 @@ service:
 `, interval, strings.Join(quoted, ", "), otlpAddr, healthAddr, telemetryPort, v.tracesProcessor, cmp.Or(pprofAddr, "127.0.0.1:0"), extensions)
 }
 
-type collectorProcess struct {
-	cmd     *exec.Cmd
-	done    chan struct{} // closed once the process has exited
-	err     error         // how it exited; read after done
-	logPath string
-}
-
-func startCollector(path, configPath, logPath string) (*collectorProcess, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(path, "--config", configPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting the collector %s: %w", path, err)
-	}
-	c := &collectorProcess{cmd: cmd, done: make(chan struct{}), logPath: logPath}
-	go func() {
-		c.err = cmd.Wait()
-		logFile.Close()
-		close(c.done)
-	}()
-	return c, nil
-}
-
-// exitErr is how the process exited, once done is closed.
-func (c *collectorProcess) exitErr() error {
-	if c.err == nil {
-		return errors.New("exit status 0")
-	}
-	return c.err
-}
-
-func (c *collectorProcess) pid() string { return strconv.Itoa(c.cmd.Process.Pid) }
-
-// stop asks the collector to shut down and kills it after 20 s.
-func (c *collectorProcess) stop() {
-	select {
-	case <-c.done:
-		return
-	default:
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(20 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-}
-
-// waitHealthy polls the health_check extension until it answers 200, the
-// collector exits, or the timeout passes.
-func (c *collectorProcess) waitHealthy(ctx context.Context, client *http.Client, addr string, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.done:
-			return fmt.Errorf("the collector exited while starting (%w); see %s", c.exitErr(), c.logPath)
-		case <-deadline.C:
-			return fmt.Errorf("the collector was not healthy after %s; see %s", timeout, c.logPath)
-		case <-poll.C:
-			resp, err := client.Get("http://" + addr + "/")
-			if err != nil {
-				continue
-			}
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-}
-
 // telemetry reads the collector's own metrics.
 func telemetry(client *http.Client, addr string) (samples, error) {
 	resp, err := client.Get("http://" + addr + "/metrics")
@@ -187,21 +101,6 @@ func telemetry(client *http.Client, addr string) (samples, error) {
 		return nil, fmt.Errorf("telemetry endpoint: %s", resp.Status)
 	}
 	return parseExposition(resp.Body)
-}
-
-// freeAddr returns a 127.0.0.1 address that was free a moment ago, for a
-// port the collector opens itself.
-func freeAddr() (string, int, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", 0, err
-	}
-	defer lis.Close()
-	tcp, ok := lis.Addr().(*net.TCPAddr)
-	if !ok {
-		return "", 0, fmt.Errorf("not a TCP address: %v", lis.Addr())
-	}
-	return lis.Addr().String(), tcp.Port, nil
 }
 
 // cpuProfile fetches a CPU profile of the collector over d from its pprof

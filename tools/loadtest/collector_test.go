@@ -1,7 +1,7 @@
 package main
 
 import (
-	"net/http"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
 )
 
 // The test binary stands in for the collector: started as
@@ -27,40 +29,30 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// A collector that exits at once is reported with its log, not waited for.
-func TestCollectorExitsWhileStarting(t *testing.T) {
+// A collector that exits is reported with its log: while starting, not
+// waited for, and during the run, ending the pause.
+func TestCollectorExits(t *testing.T) {
 	t.Parallel()
 	log := filepath.Join(t.TempDir(), "collector.log")
-	c, err := startCollector(os.Args[0], "fake-exit", log)
+	c, err := proc.StartCollector(t.Context(), proc.Start, os.Args[0], "fake-exit", log, "")
 	require.NoError(t, err)
-	defer c.stop()
-	addr, _, err := freeAddr()
+	defer func() { _ = c.Stop(time.Second) }()
+	ports, err := proc.FreePorts(1)
 	require.NoError(t, err)
-	err = c.waitHealthy(t.Context(), &http.Client{Timeout: time.Second}, addr, time.Minute)
-	require.EqualError(t, err, "the collector exited while starting (exit status 1); see "+log)
-	assert.ErrorContains(t, pause(t.Context(), c, time.Minute), "the collector exited during the run (exit status 1)")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	require.ErrorContains(t, proc.WaitHTTP(ctx, "http://"+proc.Addr(ports[0])+"/", c), "exited (exit status 1)")
+	assert.EqualError(t, pause(t.Context(), c, time.Minute), "the collector exited during the run (exit status 1); see "+log)
 }
 
-// stop ends a collector that is still running, and returns once it has.
-func TestCollectorStop(t *testing.T) {
+// pause returns when its time is up or the run is interrupted.
+func TestPause(t *testing.T) {
 	t.Parallel()
-	c, err := startCollector(os.Args[0], "fake-wait", filepath.Join(t.TempDir(), "collector.log"))
+	c, err := proc.StartCollector(t.Context(), proc.Start, os.Args[0], "fake-wait", filepath.Join(t.TempDir(), "collector.log"), "")
 	require.NoError(t, err)
-	stopped := make(chan struct{})
-	go func() {
-		c.stop()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-	case <-time.After(30 * time.Second):
-		t.Fatal("stop did not return within 30 s")
-	}
-	select {
-	case <-c.done:
-	default:
-		t.Fatal("stop returned with the process running")
-	}
-	require.Error(t, c.err, "ended by the signal")
-	c.stop() // a second stop returns at once
+	defer func() { _ = c.Stop(time.Second) }()
+	assert.NoError(t, pause(t.Context(), c, time.Millisecond))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	assert.ErrorIs(t, pause(ctx, c, time.Minute), context.Canceled)
 }

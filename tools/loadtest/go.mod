@@ -4,7 +4,10 @@ go 1.26.0
 
 replace github.com/exemplarlink/exemplarlinkprocessor => ../..
 
+replace github.com/exemplarlink/exemplarlinkprocessor/demo => ../../demo
+
 require (
+	github.com/exemplarlink/exemplarlinkprocessor/demo v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/collector/pdata v1.71.0
 	google.golang.org/grpc v1.85.0
@@ -21,6 +24,6 @@ require (
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
-	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
 )
 
 type settings struct {
@@ -292,38 +295,32 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 		defer srv.Close()
 		targets[i] = lis.Addr().String()
 	}
-	otlpAddr, _, err := freeAddr()
+	ports, err := proc.FreePorts(4)
 	if err != nil {
 		return r, err
 	}
-	healthAddr, _, err := freeAddr()
-	if err != nil {
-		return r, err
-	}
-	telemetryAddr, telemetryPort, err := freeAddr()
-	if err != nil {
-		return r, err
-	}
+	otlpAddr, healthAddr, telemetryAddr, telemetryPort := proc.Addr(ports[0]), proc.Addr(ports[1]), proc.Addr(ports[2]), ports[2]
 	var pprofAddr string
 	if s.profile {
-		if pprofAddr, _, err = freeAddr(); err != nil {
-			return r, err
-		}
+		pprofAddr = proc.Addr(ports[3])
 	}
 	base := filepath.Join(s.workDir, fmt.Sprintf("run%02d-%s", n, v.name))
 	if err := os.WriteFile(base+".yaml", []byte(collectorConfig(v, targets, s.interval, otlpAddr, healthAddr, telemetryPort, pprofAddr)), 0o600); err != nil {
 		return r, err
 	}
 	r.logPath = base + ".log"
-	col, err := startCollector(s.collector, base+".yaml", r.logPath)
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	col, err := proc.StartCollector(startCtx, proc.Start, s.collector, base+".yaml", r.logPath, "http://"+healthAddr+"/")
 	if err != nil {
 		return r, err
 	}
-	defer col.stop()
+	defer func() {
+		if err := col.Stop(proc.CollectorStopGrace); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+		}
+	}()
 	client := &http.Client{Timeout: 5 * time.Second}
-	if err := col.waitHealthy(ctx, client, healthAddr, time.Minute); err != nil {
-		return r, err
-	}
 
 	conn, err := grpc.NewClient(otlpAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -354,7 +351,7 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		r.loadAverage = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	pid := col.pid()
+	pid := strconv.Itoa(col.Pid())
 	before, err := take(client, pid, telemetryAddr, apps)
 	if err != nil {
 		return r, err
@@ -383,14 +380,14 @@ func measure(ctx context.Context, s settings, v variant, n int) (result, error) 
 }
 
 // pause waits d unless the collector exits or the run is interrupted.
-func pause(ctx context.Context, col *collectorProcess, d time.Duration) error {
+func pause(ctx context.Context, col *proc.Child, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-col.done:
-		return fmt.Errorf("the collector exited during the run (%w); see %s", col.exitErr(), col.logPath)
+	case <-col.Done():
+		return fmt.Errorf("the collector exited during the run (%w); see %s", col.ExitError(), col.Log)
 	case <-t.C:
 		return nil
 	}

@@ -14,8 +14,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -55,58 +57,171 @@ const (
 	minClearRatio = 1.14
 )
 
-func main() {
-	procFile := flag.String("processor", "", "benchmark output of the processor module (BenchmarkExemplarLink)")
-	cmpFile := flag.String("compare", "", "benchmark output of the bench module (BenchmarkCompare)")
-	trFile := flag.String("traces", "", "benchmark output of the bench module (BenchmarkCompareTraces)")
-	clearFile := flag.String("clear", "", "benchmark output of the processor module (BenchmarkExemplarLinkStyle, traceparent and upper-case_hex)")
-	flag.Parse()
-	if *procFile == "" || *cmpFile == "" || *trFile == "" || *clearFile == "" {
-		fmt.Fprintln(os.Stderr, "usage: benchcheck -processor FILE -compare FILE -traces FILE -clear FILE")
-		os.Exit(2)
-	}
-	proc, err := parse(*procFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	cmp, err := parse(*cmpFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-	tr, err := parse(*trFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	cl, err := parse(*clearFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-
-	c := &checker{}
-	c.allocsConstant(proc)
-	c.ottlRatio(cmp)
-	for _, batch := range []string{"no_exemplars", "otlp_ids", "unrelated_labels"} {
-		c.floorRatio(cmp, batch)
-	}
-	c.exporterShare(cmp)
-	c.linearity(proc)
-	c.tracesShare(tr)
-	c.spanAllocsConstant(tr)
-	c.clearPays(cl)
-
-	if c.failed {
-		fmt.Println("benchcheck: FAIL: a performance target is missed (see above)")
-		os.Exit(1)
-	}
-	fmt.Println("benchcheck: all performance targets hold")
+// inputs are the flags naming the benchmark output files, and what each
+// holds.
+var inputs = []struct{ flag, usage string }{
+	{"processor", "benchmark output of the processor module (BenchmarkExemplarLink)"},
+	{"compare", "benchmark output of the bench module (BenchmarkCompare)"},
+	{"traces", "benchmark output of the bench module (BenchmarkCompareTraces)"},
+	{"clear", "benchmark output of the processor module (BenchmarkExemplarLinkStyle, traceparent and upper-case_hex)"},
 }
 
-type checker struct{ failed bool }
+// run is main with its arguments and outputs: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("benchcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	files := make([]*string, len(inputs))
+	for i, in := range inputs {
+		files[i] = fs.String(in.flag, "", in.usage)
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	for _, f := range files {
+		if *f == "" {
+			fmt.Fprintln(stderr, "usage: benchcheck -processor FILE -compare FILE -traces FILE -clear FILE")
+			return 2
+		}
+	}
+	parsed := map[string]results{}
+	for i, in := range inputs {
+		r, err := parse(*files[i])
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		parsed[in.flag] = r
+	}
+
+	c := &checker{w: stdout}
+	for _, t := range targets() {
+		c.check(t, parsed[t.input])
+	}
+	c.linearity(parsed["processor"])
+
+	if c.failed {
+		fmt.Fprintln(stdout, "benchcheck: FAIL: a performance target is missed (see above)")
+		return 1
+	}
+	fmt.Fprintln(stdout, "benchcheck: all performance targets hold")
+	return 0
+}
+
+// A target compares the medians of two benchmarks of one input: a ratio or
+// a difference against a bound.
+type target struct {
+	input string // the flag naming the file the benchmarks are in
+	what  string // the promise, as printed
+	a, b  string // the benchmarks' names
+	unit  string
+	holds func(a, b float64) bool
+	// measured says what was measured, for the report.
+	measured func(a, b float64) string
+}
+
+// targets lists every performance target, in the order they are printed.
+func targets() []target {
+	const (
+		mixedLink = "BenchmarkCompare/batch=mixed/impl=exemplar_link"
+		procSmall = "BenchmarkExemplarLink/batch=mixed/series=100"
+		procLarge = "BenchmarkExemplarLink/batch=mixed/series=10000"
+	)
+	traces := func(spans int, impl string) string {
+		return fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=%s", spans, impl)
+	}
+	ts := []target{{
+		// Zero allocations per exemplar: allocs/op does not grow from 100
+		// to 10,000 series (1,000 to 100,000 exemplars).
+		input: "processor",
+		what:  "zero allocs per exemplar (allocs/op flat, 100→10,000 series)",
+		a:     procSmall, b: procLarge, unit: "allocs/op",
+		holds: func(a, b float64) bool { return b-a <= maxAllocsGrowth },
+		measured: func(a, b float64) string {
+			return fmt.Sprintf("%.0f → %.0f allocs/op: %.5f allocs/exemplar", a, b, (b-a)/float64((10_000-100)*exemplarsPerSeries))
+		},
+	}, {
+		input: "compare",
+		what:  fmt.Sprintf("≥ %.0f× cheaper per exemplar than OTTL (mixed batch)", minOTTLRatio),
+		a:     mixedLink, b: "BenchmarkCompare/batch=mixed/impl=ottl", unit: "ns/exemplar",
+		holds: func(a, b float64) bool { return b/a >= minOTTLRatio },
+		measured: func(a, b float64) string {
+			return fmt.Sprintf("%.1f× (OTTL %.0f ns/exemplar, exemplar_link %.1f ns/exemplar)", b/a, b, a)
+		},
+	}}
+	// A batch without ID labels costs at most maxFloorRatio times the floor.
+	for _, batch := range []string{"no_exemplars", "otlp_ids", "unrelated_labels"} {
+		ts = append(ts, target{
+			input: "compare",
+			what:  fmt.Sprintf("≤ %.1f× the floor without ID labels (%s)", maxFloorRatio, batch),
+			a:     "BenchmarkCompare/batch=" + batch + "/impl=exemplar_link", b: "BenchmarkCompare/batch=" + batch + "/impl=floor", unit: "ns/op",
+			holds:    ratioAtMost(maxFloorRatio),
+			measured: func(a, b float64) string { return fmt.Sprintf("%.2f× (%.0f vs %.0f ns/op)", a/b, a, b) },
+		})
+	}
+	return append(ts, target{
+		// The processor costs a small fraction of what the
+		// googlemanagedprometheus exporter spends on the same batch.
+		input: "compare",
+		what:  fmt.Sprintf("≤ %.0f%% of the googlemanagedprometheus exporter's cost", 100*maxExporterShare),
+		a:     mixedLink, b: "BenchmarkCompare/batch=mixed/impl=gmp_exporter", unit: "ns/op",
+		holds: ratioAtMost(maxExporterShare),
+		measured: func(a, b float64) string {
+			return fmt.Sprintf("%.1f%% (%.2f ms vs %.2f ms per batch)", 100*a/b, a/1e6, b/1e6)
+		},
+	}, target{
+		// The traces side costs a small fraction of what the googlecloud
+		// exporter spends per span on the same batches.
+		input: "traces",
+		what:  fmt.Sprintf("traces side ≤ %.0f%% of the googlecloud exporter per span", 100*maxTracesShare),
+		a:     traces(tracesBig, "exemplar_link"), b: traces(tracesBig, "googlecloud_exporter"), unit: "ns/span",
+		holds:    ratioAtMost(maxTracesShare),
+		measured: func(a, b float64) string { return fmt.Sprintf("%.2f%% (%.0f vs %.0f ns/span)", 100*a/b, a, b) },
+	}, target{
+		// Zero allocations per span: the traces side's allocs/op does not
+		// grow from the small batch to the large one.
+		input: "traces",
+		what:  fmt.Sprintf("traces side: 0 allocs per span (allocs/op flat, %d→%d)", tracesSmall, tracesBig),
+		a:     traces(tracesSmall, "exemplar_link"), b: traces(tracesBig, "exemplar_link"), unit: "allocs/op",
+		holds: func(a, b float64) bool { return b-a <= maxSpanAllocsGrowth },
+		measured: func(a, b float64) string {
+			return fmt.Sprintf("%.0f → %.0f allocs/op: %.5f allocs/span", a, b, (b-a)/float64(tracesBig-tracesSmall))
+		},
+	}, target{
+		// removeLabels' Clear branch pays for itself (see minClearRatio);
+		// without it the two styles cost about the same.
+		input: "clear",
+		what:  fmt.Sprintf("labels cleared, not visited: upper-case_hex ≥ %.2f× traceparent", minClearRatio),
+		a:     "BenchmarkExemplarLinkStyle/style=upper-case_hex", b: "BenchmarkExemplarLinkStyle/style=traceparent", unit: "ns/exemplar",
+		holds:    func(a, b float64) bool { return a/b >= minClearRatio },
+		measured: func(a, b float64) string { return fmt.Sprintf("%.2f× (%.1f vs %.1f ns/exemplar)", a/b, a, b) },
+	})
+}
+
+// ratioAtMost holds when a/b is at most bound.
+func ratioAtMost(bound float64) func(a, b float64) bool {
+	return func(a, b float64) bool { return a/b <= bound }
+}
+
+type checker struct {
+	w      io.Writer
+	failed bool
+}
+
+// check reports t on the medians of its two benchmarks in r, or, when
+// either is missing, as failed for that reason.
+func (c *checker) check(t target, r results) {
+	a, ok1 := r.median(t.a, t.unit)
+	b, ok2 := r.median(t.b, t.unit)
+	if !ok1 || !ok2 {
+		c.report(false, t.what, "missing benchmark(s): "+t.a+", "+t.b)
+		return
+	}
+	c.report(t.holds(a, b), t.what, t.measured(a, b))
+}
 
 func (c *checker) report(ok bool, target, measured string) {
 	status := "ok  "
@@ -114,113 +229,7 @@ func (c *checker) report(ok bool, target, measured string) {
 		status = "FAIL"
 		c.failed = true
 	}
-	fmt.Printf("%s  %-62s  %s\n", status, target, measured)
-}
-
-func (c *checker) missing(target string, names ...string) {
-	c.report(false, target, "missing benchmark(s): "+strings.Join(names, ", "))
-}
-
-// allocsConstant: zero allocations per exemplar, i.e. allocs/op does not
-// grow from 100 to 10,000 series (1,000 to 100,000 exemplars).
-func (c *checker) allocsConstant(r results) {
-	const target = "zero allocs per exemplar (allocs/op flat, 100→10,000 series)"
-	small, large := "BenchmarkExemplarLink/batch=mixed/series=100", "BenchmarkExemplarLink/batch=mixed/series=10000"
-	a, ok1 := r.median(small, "allocs/op")
-	b, ok2 := r.median(large, "allocs/op")
-	if !ok1 || !ok2 {
-		c.missing(target, small, large)
-		return
-	}
-	perExemplar := (b - a) / float64((10_000-100)*exemplarsPerSeries)
-	c.report(b-a <= maxAllocsGrowth, target,
-		fmt.Sprintf("%.0f → %.0f allocs/op: %.5f allocs/exemplar", a, b, perExemplar))
-}
-
-// ottlRatio: at least 50× less time per exemplar than the OTTL statements.
-func (c *checker) ottlRatio(r results) {
-	target := fmt.Sprintf("≥ %.0f× cheaper per exemplar than OTTL (mixed batch)", minOTTLRatio)
-	el, ottl := "BenchmarkCompare/batch=mixed/impl=exemplar_link", "BenchmarkCompare/batch=mixed/impl=ottl"
-	a, ok1 := r.median(el, "ns/exemplar")
-	b, ok2 := r.median(ottl, "ns/exemplar")
-	if !ok1 || !ok2 {
-		c.missing(target, el, ottl)
-		return
-	}
-	c.report(b/a >= minOTTLRatio, target,
-		fmt.Sprintf("%.1f× (OTTL %.0f ns/exemplar, exemplar_link %.1f ns/exemplar)", b/a, b, a))
-}
-
-// floorRatio: a batch without ID labels costs at most 1.5× the floor.
-func (c *checker) floorRatio(r results, batch string) {
-	target := fmt.Sprintf("≤ %.1f× the floor without ID labels (%s)", maxFloorRatio, batch)
-	el, floor := "BenchmarkCompare/batch="+batch+"/impl=exemplar_link", "BenchmarkCompare/batch="+batch+"/impl=floor"
-	a, ok1 := r.median(el, "ns/op")
-	b, ok2 := r.median(floor, "ns/op")
-	if !ok1 || !ok2 {
-		c.missing(target, el, floor)
-		return
-	}
-	c.report(a/b <= maxFloorRatio, target, fmt.Sprintf("%.2f× (%.0f vs %.0f ns/op)", a/b, a, b))
-}
-
-// exporterShare: the processor costs a small fraction of what the
-// googlemanagedprometheus exporter spends on the same batch.
-func (c *checker) exporterShare(r results) {
-	target := fmt.Sprintf("≤ %.0f%% of the googlemanagedprometheus exporter's cost", 100*maxExporterShare)
-	el, exp := "BenchmarkCompare/batch=mixed/impl=exemplar_link", "BenchmarkCompare/batch=mixed/impl=gmp_exporter"
-	a, ok1 := r.median(el, "ns/op")
-	b, ok2 := r.median(exp, "ns/op")
-	if !ok1 || !ok2 {
-		c.missing(target, el, exp)
-		return
-	}
-	c.report(a/b <= maxExporterShare, target, fmt.Sprintf("%.1f%% (%.2f ms vs %.2f ms per batch)", 100*a/b, a/1e6, b/1e6))
-}
-
-// tracesShare: the traces side costs a small fraction of what the
-// googlecloud exporter spends per span on the same batches.
-func (c *checker) tracesShare(r results) {
-	target := fmt.Sprintf("traces side ≤ %.0f%% of the googlecloud exporter per span", 100*maxTracesShare)
-	el := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesBig)
-	exp := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=googlecloud_exporter", tracesBig)
-	a, ok1 := r.median(el, "ns/span")
-	b, ok2 := r.median(exp, "ns/span")
-	if !ok1 || !ok2 {
-		c.missing(target, el, exp)
-		return
-	}
-	c.report(a/b <= maxTracesShare, target, fmt.Sprintf("%.2f%% (%.0f vs %.0f ns/span)", 100*a/b, a, b))
-}
-
-// spanAllocsConstant: zero allocations per span, i.e. the traces side's
-// allocs/op does not grow from the small batch to the large one.
-func (c *checker) spanAllocsConstant(r results) {
-	target := fmt.Sprintf("traces side: 0 allocs per span (allocs/op flat, %d→%d)", tracesSmall, tracesBig)
-	small := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesSmall)
-	large := fmt.Sprintf("BenchmarkCompareTraces/spans=%d/impl=exemplar_link", tracesBig)
-	a, ok1 := r.median(small, "allocs/op")
-	b, ok2 := r.median(large, "allocs/op")
-	if !ok1 || !ok2 {
-		c.missing(target, small, large)
-		return
-	}
-	c.report(b-a <= maxSpanAllocsGrowth, target,
-		fmt.Sprintf("%.0f → %.0f allocs/op: %.5f allocs/span", a, b, (b-a)/float64(tracesBig-tracesSmall)))
-}
-
-// clearPays: removeLabels' Clear branch pays for itself (see
-// minClearRatio); without it the two styles cost about the same.
-func (c *checker) clearPays(r results) {
-	target := fmt.Sprintf("labels cleared, not visited: upper-case_hex ≥ %.2f× traceparent", minClearRatio)
-	kept, cleared := "BenchmarkExemplarLinkStyle/style=upper-case_hex", "BenchmarkExemplarLinkStyle/style=traceparent"
-	a, ok1 := r.median(kept, "ns/exemplar")
-	b, ok2 := r.median(cleared, "ns/exemplar")
-	if !ok1 || !ok2 {
-		c.missing(target, kept, cleared)
-		return
-	}
-	c.report(a/b >= minClearRatio, target, fmt.Sprintf("%.2f× (%.1f vs %.1f ns/exemplar)", a/b, a, b))
+	fmt.Fprintf(c.w, "%s  %-62s  %s\n", status, target, measured)
 }
 
 // linearity prints the time per exemplar at each batch size; it is
@@ -233,7 +242,7 @@ func (c *checker) linearity(r results) {
 			parts = append(parts, fmt.Sprintf("%s series: %.1f", n, v))
 		}
 	}
-	fmt.Printf("info  %-62s  %s\n", "time per exemplar by batch size (ns/exemplar)", strings.Join(parts, ", "))
+	fmt.Fprintf(c.w, "info  %-62s  %s\n", "time per exemplar by batch size (ns/exemplar)", strings.Join(parts, ", "))
 }
 
 // results maps a benchmark name (without the -GOMAXPROCS suffix) and unit

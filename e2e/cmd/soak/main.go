@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/exemplarlink/exemplarlinkprocessor/demo/proc"
 	"github.com/exemplarlink/exemplarlinkprocessor/gcpstandin"
 )
 
@@ -171,10 +171,12 @@ exporters:
     sending_queue:
       enabled: false
 extensions:
+  health_check:
+    endpoint: %[6]s
   pprof:
     endpoint: %[4]s
 service:
-  extensions: [pprof]
+  extensions: [health_check, pprof]
   telemetry:
     logs:
       level: info
@@ -229,49 +231,31 @@ func run(collectorPath string, duration time.Duration, series int, interval, sam
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Close()
 
-	pprofAddr, err := freeAddr()
+	ports, err := proc.FreePorts(3)
 	if err != nil {
 		return err
 	}
-	telemetryAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	_, portText, _ := net.SplitHostPort(telemetryAddr)
-	telemetryPort, _ := strconv.Atoi(portText)
+	pprofAddr, telemetryAddr, healthAddr := proc.Addr(ports[0]), proc.Addr(ports[1]), proc.Addr(ports[2])
 	cfgPath := filepath.Join(workDir, "soak.yaml")
-	cfg := fmt.Sprintf(configTemplate, interval, lis.Addr(), gcm.Addr(), pprofAddr, telemetryPort)
+	cfg := fmt.Sprintf(configTemplate, interval, lis.Addr(), gcm.Addr(), pprofAddr, ports[1], healthAddr)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
 	logPath := filepath.Join(workDir, "collector.log")
-	logFile, err := os.Create(logPath)
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	col, err := proc.StartCollector(startCtx, proc.Start, collectorPath, cfgPath, logPath, "http://"+healthAddr+"/")
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
-
-	cmd := exec.Command(collectorPath, "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the collector: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(15 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
+		if err := col.Stop(proc.CollectorStopGrace); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
 		}
 	}()
 
 	fmt.Printf("soak: collector pid %d, target %s, fake Cloud Monitoring %s, %d exemplars per scrape every %s, for %s\n",
-		cmd.Process.Pid, lis.Addr(), gcm.Addr(), series*len(bounds), interval, duration)
+		col.Pid(), lis.Addr(), gcm.Addr(), series*len(bounds), interval, duration)
 	fmt.Printf("soak: config %s, collector log %s\n", cfgPath, logPath)
 
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -280,7 +264,7 @@ func run(collectorPath string, duration time.Duration, series int, interval, sam
 	takeSample := func() (sampleRow, error) {
 		row := sampleRow{at: time.Since(start).Round(time.Second)}
 		var err error
-		if row.rssMiB, err = rssMiB(cmd.Process.Pid); err != nil {
+		if row.rssMiB, err = rssMiB(col.Pid()); err != nil {
 			return row, err
 		}
 		if row.goroutines, err = goroutines(client, pprofAddr); err != nil {
@@ -304,8 +288,8 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
-		case err := <-exited:
-			return fmt.Errorf("collector exited early (%w); see %s", err, logPath)
+		case <-col.Done():
+			return fmt.Errorf("collector exited early (%w); see %s", col.ExitError(), logPath)
 		case <-deadline:
 			break loop
 		case <-ticker.C:
@@ -399,15 +383,6 @@ loop:
 		return errors.New("soak checks failed")
 	}
 	return nil
-}
-
-func freeAddr() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer lis.Close()
-	return lis.Addr().String(), nil
 }
 
 func rssMiB(pid int) (float64, error) {

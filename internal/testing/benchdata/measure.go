@@ -43,34 +43,69 @@ func Walk(md pmetric.Metrics) int {
 }
 
 func forEachExemplar(md pmetric.Metrics, f func(pmetric.Exemplar)) {
+	walkPoints(md, f, nil)
+}
+
+// walkPoints visits every data point of md: it calls exemplar, if not nil,
+// with each of the point's exemplars, and sets the point's end timestamp to
+// retime's, if not nil. Walk (timed) and shiftTimes (untimed) share it.
+// Each type has its own loop, written out: a generic one over the data
+// point types costs Walk's timed path a call through a dictionary per point
+// (3.4x the floor on a batch without exemplars).
+func walkPoints(md pmetric.Metrics, exemplar func(pmetric.Exemplar), retime func(pcommon.Timestamp) pcommon.Timestamp) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		sms := rms.At(i).ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
 			ms := sms.At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
-				m := ms.At(k)
-				switch m.Type() {
+				switch m := ms.At(k); m.Type() {
 				case pmetric.MetricTypeHistogram:
 					dps := m.Histogram().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
-						exemplars(dps.At(d).Exemplars(), f)
+						dp := dps.At(d)
+						exemplars(dp.Exemplars(), exemplar)
+						if retime != nil {
+							dp.SetTimestamp(retime(dp.Timestamp()))
+						}
 					}
 				case pmetric.MetricTypeExponentialHistogram:
 					dps := m.ExponentialHistogram().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
-						exemplars(dps.At(d).Exemplars(), f)
+						dp := dps.At(d)
+						exemplars(dp.Exemplars(), exemplar)
+						if retime != nil {
+							dp.SetTimestamp(retime(dp.Timestamp()))
+						}
 					}
 				case pmetric.MetricTypeSum:
 					dps := m.Sum().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
-						exemplars(dps.At(d).Exemplars(), f)
+						dp := dps.At(d)
+						exemplars(dp.Exemplars(), exemplar)
+						if retime != nil {
+							dp.SetTimestamp(retime(dp.Timestamp()))
+						}
 					}
 				case pmetric.MetricTypeGauge:
 					dps := m.Gauge().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
-						exemplars(dps.At(d).Exemplars(), f)
+						dp := dps.At(d)
+						exemplars(dp.Exemplars(), exemplar)
+						if retime != nil {
+							dp.SetTimestamp(retime(dp.Timestamp()))
+						}
 					}
+				case pmetric.MetricTypeSummary:
+					// No exemplars: only the timestamp.
+					if retime != nil {
+						dps := m.Summary().DataPoints()
+						for d := 0; d < dps.Len(); d++ {
+							dp := dps.At(d)
+							dp.SetTimestamp(retime(dp.Timestamp()))
+						}
+					}
+				case pmetric.MetricTypeEmpty:
 				}
 			}
 		}
@@ -78,6 +113,9 @@ func forEachExemplar(md pmetric.Metrics, f func(pmetric.Exemplar)) {
 }
 
 func exemplars(exs pmetric.ExemplarSlice, f func(pmetric.Exemplar)) {
+	if f == nil {
+		return
+	}
 	for e := 0; e < exs.Len(); e++ {
 		f(exs.At(e))
 	}
@@ -170,39 +208,7 @@ func NewAdvancingCopies(template pmetric.Metrics) *Copies {
 
 // shiftTimes moves the end timestamp of every data point of md by d.
 func shiftTimes(md pmetric.Metrics, d time.Duration) {
-	shift := func(ts pcommon.Timestamp) pcommon.Timestamp { return ts + pcommon.Timestamp(d) }
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		sms := rms.At(i).ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			ms := sms.At(j).Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				switch m := ms.At(k); m.Type() {
-				case pmetric.MetricTypeHistogram:
-					for _, dp := range m.Histogram().DataPoints().All() {
-						dp.SetTimestamp(shift(dp.Timestamp()))
-					}
-				case pmetric.MetricTypeExponentialHistogram:
-					for _, dp := range m.ExponentialHistogram().DataPoints().All() {
-						dp.SetTimestamp(shift(dp.Timestamp()))
-					}
-				case pmetric.MetricTypeSum:
-					for _, dp := range m.Sum().DataPoints().All() {
-						dp.SetTimestamp(shift(dp.Timestamp()))
-					}
-				case pmetric.MetricTypeGauge:
-					for _, dp := range m.Gauge().DataPoints().All() {
-						dp.SetTimestamp(shift(dp.Timestamp()))
-					}
-				case pmetric.MetricTypeSummary:
-					for _, dp := range m.Summary().DataPoints().All() {
-						dp.SetTimestamp(shift(dp.Timestamp()))
-					}
-				case pmetric.MetricTypeEmpty:
-				}
-			}
-		}
-	}
+	walkPoints(md, nil, func(ts pcommon.Timestamp) pcommon.Timestamp { return ts + pcommon.Timestamp(d) })
 }
 
 // NewShared returns Copies that hand out one copy of template for every
