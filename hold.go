@@ -101,7 +101,8 @@ func (p *exemplarLinkProcessor) finish(ctx context.Context, md pmetric.Metrics, 
 	if len(pending) == 0 {
 		return
 	}
-	batch := p.newBatch()
+	var batch batchState
+	p.startBatch(&batch)
 	batch.final = true
 	rms := md.ResourceMetrics()
 	for i := range pending {

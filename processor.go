@@ -161,7 +161,8 @@ type batchState struct {
 // processMetrics walks resource → scope → metric → data point → exemplar
 // once, changing exemplars in place.
 func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
-	batch := p.newBatch()
+	var batch batchState
+	p.startBatch(&batch)
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		batch.at.resource = i
@@ -182,14 +183,15 @@ func (p *exemplarLinkProcessor) processMetrics(ctx context.Context, md pmetric.M
 	return md, nil
 }
 
-// newBatch returns the state of a batch's walk.
-func (p *exemplarLinkProcessor) newBatch() batchState {
-	batch := batchState{debug: p.logger.Core().Enabled(zapcore.DebugLevel)}
+// startBatch readies batch, zero, for a batch's walk. It fills the
+// caller's batchState in place: returned by value, its 1.3 KB were copied
+// once more per batch (BenchmarkExemplarLink/batch=no_exemplars).
+func (p *exemplarLinkProcessor) startBatch(batch *batchState) {
+	batch.debug = p.logger.Core().Enabled(zapcore.DebugLevel)
 	if p.link != nil {
 		batch.traces = p.link.traces.Load()
 	}
 	batch.exportedOnly = batch.traces != nil && p.settings.LinkOnlyExported
-	return batch
 }
 
 // endBatch records what the walk counted and checks the links that left.
