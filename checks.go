@@ -95,8 +95,14 @@ func (c *linkChecks) check(ctx context.Context, traces *traceState, links []link
 	now := time.Now().UnixNano()
 	var r linkcheck.Result
 	c.checker.Check(links, traces.index, now, &r)
-	next := c.checker.Sweep(traces.index, now, &r)
-	c.p.recordChecks(ctx, &r)
+	c.sweep(ctx, traces, now, &r)
+}
+
+// sweep judges the links whose grace ended by now, counts r and sets the
+// timer for the next.
+func (c *linkChecks) sweep(ctx context.Context, traces *traceState, now int64, r *linkcheck.Result) {
+	next := c.checker.Sweep(traces.index, now, r)
+	c.p.recordChecks(ctx, r)
 	c.arm(next)
 }
 
@@ -149,9 +155,7 @@ func (c *linkChecks) fire() {
 		return // shut down
 	}
 	var r linkcheck.Result
-	next := c.checker.Sweep(traces.index, time.Now().UnixNano(), &r)
-	c.p.recordChecks(context.Background(), &r)
-	c.arm(next)
+	c.sweep(context.Background(), traces, time.Now().UnixNano(), &r)
 }
 
 // shutdown stops the timer and counts the pending links whose span

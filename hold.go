@@ -340,6 +340,13 @@ func (h *holder) resourceKey(r pcommon.Resource) uint64 {
 	return sum
 }
 
+// admit is ConsumeMetrics while batches are registered or held. Each
+// resource of md that has pending exemplars, or has a held batch ahead of
+// it, is moved into a batch the holder owns and queued; the rest, and
+// what the bounds refuse to hold, goes on now, its pending exemplars
+// finished first. A sender whose batch made the holder flush its
+// resource's queue (FlushBehind) waits until that batch is sent and gets
+// its error.
 func (h *holder) admit(ctx context.Context, md pmetric.Metrics) error {
 	rms := md.ResourceMetrics()
 	keys := make([]uint64, rms.Len())
@@ -395,15 +402,7 @@ func (h *holder) admit(ctx context.Context, md pmetric.Metrics) error {
 			passing = append(passing, mine...)
 			continue
 		}
-		hb := &heldBatch{ctx: context.WithoutCancel(ctx), md: owned, since: arrived, unresolved: len(mine)}
-		hb.pending = make([]pendingExemplar, len(mine))
-		for j, pe := range mine {
-			pe.at.resource = 0
-			hb.pending[j] = pe
-			if d := time.Unix(0, pe.deadline); d.After(hb.deadline) {
-				hb.deadline = d
-			}
-		}
+		hb := newHeldBatch(ctx, owned, arrived, mine)
 		it := &hold.Item[*heldBatch]{Value: hb, Key: key, Size: size, Ready: adm != hold.Hold}
 		if adm == hold.FlushBehind {
 			h.queue.ForceAll(key)
@@ -444,6 +443,24 @@ func (h *holder) admit(ctx context.Context, md pmetric.Metrics) error {
 		err = errors.Join(err, hb.err)
 	}
 	return err
+}
+
+// newHeldBatch makes the held batch of owned, a one-resource batch whose
+// pending exemplars are mine: it waits until the latest of their
+// deadlines.
+func newHeldBatch(ctx context.Context, owned pmetric.Metrics, arrived time.Time, mine []pendingExemplar) *heldBatch {
+	hb := &heldBatch{
+		ctx: context.WithoutCancel(ctx), md: owned, since: arrived,
+		pending: make([]pendingExemplar, len(mine)), unresolved: len(mine),
+	}
+	for j, pe := range mine {
+		pe.at.resource = 0 // owned holds this resource only
+		hb.pending[j] = pe
+		if d := time.Unix(0, pe.deadline); d.After(hb.deadline) {
+			hb.deadline = d
+		}
+	}
+	return hb
 }
 
 func signal(c chan struct{}) {
