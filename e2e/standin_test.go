@@ -97,7 +97,7 @@ func TestStandinPipeline(t *testing.T) {
 	start := time.Now()
 	col := startProcess(t, filepath.Join(artefacts, "collector.log"), env, collector, "--config="+config)
 	defer col.stop(t)
-	waitHealthy(t, app, fmt.Sprintf("http://127.0.0.1:%d/", ports[3]), col)
+	waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/", ports[3]), col)
 	demo := startProcess(t, filepath.Join(artefacts, "app.log"), env, app,
 		"-listen", appAddr, "-otlp-endpoint", otlpHTTP, "-style", "mixed", "-rate", demoRate, "-sample-ratio", "1", "-duration", "5m")
 	defer demo.stop(t)
@@ -252,9 +252,8 @@ func (p *child) stop(t *testing.T) {
 	}
 }
 
-// waitHealthy waits up to 60 s for the collector's health_check; the app
-// argument is no longer used (its -wait did this before).
-func waitHealthy(t *testing.T, _, url string, col *child) {
+// waitHealthy waits up to 60 s for the collector's health_check.
+func waitHealthy(t *testing.T, url string, col *child) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
