@@ -12,7 +12,7 @@ COLLECTOR_RELEASE := v0.165.0
 # exporters to Prometheus too: prometheusremotewriteexporter on every
 # release it builds (served from v0.162.0 on, its dependencies too: checked
 # with go list -m and go list -deps), the prometheus exporter only from
-# v0.165.0 on (prometheus_exporter_from in compat.sh), because the registry
+# v0.165.0 on (prometheusExporterFrom, tools/release/compat.go), because the registry
 # here refuses it at v0.162.0 to v0.164.0 (403, checked with go list -m).
 # `tools/compat.sh --manifest RELEASE` prints the manifest for a release.
 COLLECTOR_MIN_RELEASE := v0.162.0

@@ -34,6 +34,10 @@ step() {
 	if "$@" >"$log" 2>&1; then echo ok; else echo FAIL; fi
 }
 
+# release (Go, tested) writes the compat collector's manifest and lists
+# what it must hold: tools/release/compat.go.
+release_tool() { (cd "$root" && $GO run ./tools/release "$@"); }
+
 scratch_module() { # release dir
 	local release=$1 dir=$2
 	mkdir -p "$dir"
@@ -42,42 +46,7 @@ scratch_module() { # release dir
 	(cd "$root" && git ls-files -z --cached --others --exclude-standard |
 		while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
 		xargs -0 cp --parents -t "$dir")
-	(cd "$root" && $GO run ./tools/release move "$dir" "$release")
-}
-
-# The distribution's exporters to Prometheus go into the compat collector
-# where the module registry serves them: prometheusexporter is refused
-# (403) at v0.162.0 to v0.164.0, so it is in from this minor on (release.mk).
-prometheus_exporter_from=165
-contrib=github.com/open-telemetry/opentelemetry-collector-contrib
-
-manifest() { # release module-dir out-dir
-	local release=$1 module=$2 out=$3
-	cat <<YAML
-dist:
-  name: otelcol-compat
-  module: example.com/otelcol-compat
-  output_path: $out/dist
-receivers:
-  - gomod: go.opentelemetry.io/collector/receiver/otlpreceiver $release
-processors:
-  - gomod: github.com/exemplarlink/exemplarlinkprocessor v0.0.0
-    path: $module
-exporters:
-  - gomod: go.opentelemetry.io/collector/exporter/debugexporter $release
-  - gomod: $contrib/exporter/prometheusremotewriteexporter $release
-YAML
-	if [ "$(minor "$release")" -ge "$prometheus_exporter_from" ]; then
-		echo "  - gomod: $contrib/exporter/prometheusexporter $release"
-	fi
-}
-
-# components: the names the compat collector must list for release.
-components() {
-	echo exemplar_link
-	echo prometheus_remote_write
-	[ "$(minor "$1")" -ge "$prometheus_exporter_from" ] && echo '- name: prometheus$'
-	return 0
+	release_tool move "$dir" "$release"
 }
 
 collector() { # release module-dir out-dir
@@ -85,19 +54,19 @@ collector() { # release module-dir out-dir
 	mkdir -p "$out"
 	GOBIN="$work/bin/ocb-$release.d" $GO install "go.opentelemetry.io/collector/cmd/builder@$release" &&
 		mv "$work/bin/ocb-$release.d/builder" "$ocb" || return 1
-	manifest "$release" "$module" "$out" >"$out/manifest.yaml"
+	release_tool compat-manifest "$release" "$module" "$out" >"$out/manifest.yaml" || return 1
 	"$ocb" --config="$out/manifest.yaml" &&
 		"$out/dist/otelcol-compat" components >"$out/components.txt" || return 1
 	local c
 	while read -r c; do
 		grep -q -- "$c" "$out/components.txt" || { echo "compat collector $release lists no $c"; return 1; }
-	done < <(components "$release")
+	done < <(release_tool compat-components "$release")
 	grep -E 'go\.opentelemetry\.io/collector/(component|pdata) ' "$out/dist/go.mod"
 }
 
 if [ -n "$manifest_only" ]; then
-	manifest "$manifest_only" "$root" "$work/$manifest_only/collector"
-	exit 0
+	release_tool compat-manifest "$manifest_only" "$root" "$work/$manifest_only/collector"
+	exit
 fi
 
 rm -rf "$work" && mkdir -p "$work/logs"

@@ -10,6 +10,10 @@
 //	release move DIR vX.Y.Z  move the module in DIR to that release
 //	                         (tools/compat.sh uses it on scratch copies)
 //	release stable v0.165.0  print the matching 1.x version (v1.71.0)
+//	release compat-manifest vX.Y.Z MODULE OUT
+//	                         print make compat's collector manifest
+//	release compat-components vX.Y.Z
+//	                         print what that collector must list
 //
 // The processor module (the repository root) must build on
 // COLLECTOR_MIN_RELEASE; every other module with a go.mod, and
@@ -34,7 +38,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: release check|sync|check-manifest|check-module DIR|move DIR vX.Y.Z|stable vX.Y.Z"
+const usage = "usage: release check|sync|check-manifest|check-module DIR|move DIR vX.Y.Z|stable vX.Y.Z|compat-manifest vX.Y.Z MODULE OUT|compat-components vX.Y.Z"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -55,15 +59,30 @@ func run(args []string) error {
 	if len(args) == 0 {
 		return usageError{}
 	}
-	if args[0] == "stable" {
-		if len(args) != 2 {
-			return usageError{}
-		}
-		v, err := stable(args[1])
-		if err != nil {
-			return err
-		}
-		fmt.Println(v)
+	// The commands that read no file.
+	var (
+		out []string
+		err error
+	)
+	switch {
+	case args[0] == "stable" && len(args) == 2:
+		var v string
+		v, err = stable(args[1])
+		out = []string{v}
+	case args[0] == "compat-manifest" && len(args) == 4:
+		var m string
+		m, err = compatManifest(args[1], args[2], args[3])
+		out = []string{strings.TrimSuffix(m, "\n")}
+	case args[0] == "compat-components" && len(args) == 2:
+		out, err = compatComponents(args[1])
+	case args[0] == "stable" || strings.HasPrefix(args[0], "compat-"):
+		return usageError{}
+	}
+	if err != nil {
+		return err
+	}
+	if out != nil {
+		fmt.Println(strings.Join(out, "\n"))
 		return nil
 	}
 	root, err := repoRoot()
