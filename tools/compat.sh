@@ -25,7 +25,6 @@ release_var() { sed -n "s/^$1 *:= *//p" "$root/release.mk"; }
 newest=$(release_var COLLECTOR_RELEASE)
 oldest=$(release_var COLLECTOR_MIN_RELEASE)
 minor() { local m=${1#v0.}; echo "${m%%.*}"; }
-
 failed=0
 
 # step log command...: run command with its output in log; print ok or FAIL.

@@ -73,10 +73,17 @@ func TestLinksResolve(t *testing.T) {
 
 func markdownFiles(t *testing.T) (root string, files []string) {
 	t.Helper()
+	return trackedFiles(t, "*.md")
+}
+
+// trackedFiles lists the repository's files that match patterns (git's
+// pathspecs), tracked or new but not ignored, and present in the work tree.
+func trackedFiles(t *testing.T, patterns ...string) (root string, files []string) {
+	t.Helper()
 	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	require.NoError(t, err)
 	root = strings.TrimSpace(string(out))
-	cmd := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", "*.md")
+	cmd := exec.Command("git", append([]string{"ls-files", "--cached", "--others", "--exclude-standard"}, patterns...)...)
 	cmd.Dir = root
 	out, err = cmd.Output()
 	require.NoError(t, err)
