@@ -60,30 +60,16 @@ func run(args []string) error {
 		return usageError{}
 	}
 	// The commands that read no file.
-	var (
-		out []string
-		err error
-	)
 	switch {
 	case args[0] == "stable" && len(args) == 2:
-		var v string
-		v, err = stable(args[1])
-		out = []string{v}
+		return printText(stable(args[1]))
 	case args[0] == "compat-manifest" && len(args) == 4:
-		var m string
-		m, err = compatManifest(args[1], args[2], args[3])
-		out = []string{strings.TrimSuffix(m, "\n")}
+		return printText(compatManifest(args[1], args[2], args[3]))
 	case args[0] == "compat-components" && len(args) == 2:
-		out, err = compatComponents(args[1])
+		c, err := compatComponents(args[1])
+		return printText(strings.Join(c, "\n"), err)
 	case args[0] == "stable" || strings.HasPrefix(args[0], "compat-"):
 		return usageError{}
-	}
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		fmt.Println(strings.Join(out, "\n"))
-		return nil
 	}
 	root, err := repoRoot()
 	if err != nil {
@@ -107,6 +93,15 @@ func run(args []string) error {
 		return t.syncModule(args[1], args[2])
 	}
 	return usageError{}
+}
+
+// printText prints s ending in one line break, unless err.
+func printText(s string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Println(strings.TrimSuffix(s, "\n"))
+	return nil
 }
 
 func goCommand() string {
